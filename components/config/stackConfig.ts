@@ -1,0 +1,258 @@
+import * as path from "node:path";
+import { z } from "zod";
+
+/** Pulumi project name; every config key lives under this namespace. */
+export const PROJECT = "tfserving-platform";
+
+export const DEFAULT_IMAGES = {
+  tfServing: "tensorflow/serving:2.20.0",
+  prometheus: "prom/prometheus:v3.13.1",
+  grafana: "grafana/grafana:13.0.1",
+  alertmanager: "prom/alertmanager:v0.28.1",
+} as const;
+
+/** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
+export const SECRET_KEYS = ["railwayToken", "alertmanagerWebhookUrl"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+const PROMETHEUS_DURATION = /^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$/;
+const UNIT_MS: Record<string, number> = { y: 31536000000, w: 604800000, d: 86400000, h: 3600000, m: 60000, s: 1000, ms: 1 };
+
+/** Milliseconds in a Prometheus duration such as `1m30s`; undefined when it is not one. */
+export function durationMs(text: string): number | undefined {
+  if (text === "" || !PROMETHEUS_DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(amount) * UNIT_MS[unit];
+  return total;
+}
+
+/**
+ * An image reference with an explicit tag other than `latest` (a digest also pins it).
+ * Returns a problem description, or undefined when the reference is pinned.
+ */
+export function imagePinProblem(ref: string): string | undefined {
+  if (/\s/.test(ref) || ref === "") return "is not an image reference";
+  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return undefined;
+  const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
+  const colon = lastSegment.lastIndexOf(":");
+  if (colon < 0) return "has no tag, so every build could pull a different image";
+  const tag = lastSegment.slice(colon + 1);
+  if (tag === "latest") return "uses the moving `latest` tag";
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `has an invalid tag "${tag}"`;
+  return undefined;
+}
+
+const fromText = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value), schema);
+const integer = (min: number, max: number) => fromText(z.number({ error: "must be a number" }).int("must be a whole number").min(min).max(max));
+const positiveNumber = fromText(z.number({ error: "must be a number" }).positive("must be greater than 0"));
+const port = integer(1, 65535);
+const bool = z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean({ error: "must be true or false" }));
+const duration = z.string().refine((text) => (durationMs(text) ?? 0) > 0, "must be a Prometheus duration such as 15s, 1m or 1h30m");
+const pinnedImage = z.string().superRefine((ref, ctx) => {
+  const problem = imagePinProblem(ref);
+  if (problem) ctx.addIssue({ code: "custom", message: `${problem}; pin an exact tag such as ${DEFAULT_IMAGES.tfServing}` });
+});
+
+/** Every plain (non-secret) key, its type and its default. The README and Pulumi.yaml document the same set. */
+export const plainConfigSchema = z
+  .object({
+    // --- serving ---
+    modelName: z
+      .string()
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be lowercase letters, digits and single dashes, e.g. diabetes-prediction")
+      .default("diabetes-prediction"),
+    modelDir: z.string({ error: "is required: the TFX Pusher output folder that holds numeric version folders" }).min(1, "must not be empty"),
+    deployTarget: z.enum(["local", "railway"], { error: "must be `local` (Docker on this machine) or `railway`" }).default("local"),
+    tfServingImage: pinnedImage.default(DEFAULT_IMAGES.tfServing),
+    restPort: port.default(8501),
+    grpcPort: port.default(8500),
+    metricsPath: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be an absolute URL path such as /monitoring/prometheus/metrics")
+      .default("/monitoring/prometheus/metrics"),
+    restApiNumThreads: integer(1, 1024).optional(),
+    restApiTimeoutMs: integer(1, 3_600_000).optional(),
+    enableBatching: bool.default(false),
+    batchMaxBatchSize: integer(1, 1_000_000).optional(),
+    batchTimeoutMicros: integer(0, 60_000_000).optional(),
+    batchMaxEnqueuedBatches: integer(1, 100_000_000).optional(),
+    batchNumBatchThreads: integer(1, 1024).optional(),
+    readinessTimeoutSeconds: integer(10, 3600).default(600),
+    hostBindAddress: z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, "must be an IP address such as 127.0.0.1").default("127.0.0.1"),
+    servingHostPort: port.optional(),
+    // --- railway ---
+    railwayService: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be the Railway service name or id").optional(),
+    railwayEnvironment: z.string().min(1).default("production"),
+    railwayProjectId: z.string().min(1).optional(),
+    railwayCli: z.string().min(1).default("railway"),
+    // --- prometheus ---
+    prometheusImage: pinnedImage.default(DEFAULT_IMAGES.prometheus),
+    prometheusHostPort: port.default(9090),
+    prometheusRetention: z
+      .string()
+      .refine((text) => (durationMs(text) ?? 0) >= 3_600_000, "must be a duration of at least 1h, such as 15d")
+      .default("15d"),
+    prometheusMonitorLabel: z.string().min(1).default("tf-serving-railway-monitor"),
+    scrapeJobName: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be letters, digits, _ . : -").optional(),
+    globalScrapeInterval: duration.default("15s"),
+    evaluationInterval: duration.default("15s"),
+    scrapeInterval: duration.default("5s"),
+    scrapeTimeout: duration.optional(),
+    lowTrafficThresholdRps: positiveNumber.default(0.01),
+    lowTrafficFor: duration.default("10m"),
+    spikeFactor: fromText(z.number().gt(1, "must be greater than 1")).default(3),
+    spikeMinBaselineRps: positiveNumber.default(0.1),
+    spikeFor: duration.default("1m"),
+    errorRatioThreshold: fromText(z.number().gt(0, "must be above 0").lt(1, "must be below 1 (a ratio, 0.05 = 5%)")).default(0.05),
+    errorRatioFor: duration.default("5m"),
+    latencyP95ThresholdMs: positiveNumber.default(500),
+    latencyFor: duration.default("5m"),
+    alertmanagerImage: pinnedImage.default(DEFAULT_IMAGES.alertmanager),
+    alertmanagerHostPort: port.default(9093),
+    // --- grafana ---
+    grafanaImage: pinnedImage.default(DEFAULT_IMAGES.grafana),
+    grafanaHostPort: port.default(3000),
+    grafanaAdminUser: z.string().regex(/^[A-Za-z0-9_.@-]+$/, "must be a plain user name").default("admin"),
+    dashboardTitle: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type PlainConfig = z.infer<typeof plainConfigSchema>;
+export type ConfigKey = keyof PlainConfig | SecretKey;
+export const PLAIN_KEYS = Object.keys(plainConfigSchema.shape) as (keyof PlainConfig)[];
+
+export interface BatchingParameters {
+  maxBatchSize?: number;
+  batchTimeoutMicros?: number;
+  maxEnqueuedBatches?: number;
+  numBatchThreads?: number;
+}
+
+/** Validated, normalised config the components consume. */
+export interface StackConfig extends PlainConfig {
+  stack: string;
+  /** modelDir resolved against the project folder. */
+  modelDirAbsolute: string;
+  scrapeJobName: string;
+  scrapeTimeout: string;
+  dashboardTitle: string;
+  /** Set only when enableBatching is true. */
+  batching?: BatchingParameters;
+  /** Which secret keys the stack has set (their values stay in Pulumi secrets). */
+  secretsPresent: Record<SecretKey, boolean>;
+}
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+        problems.map((problem) => `  - ${problem}`).join("\n"),
+    );
+    this.name = "StackConfigError";
+  }
+}
+
+/** `diabetes-prediction` -> `Diabetes_Prediction-monitoring`, the title of the hand-built dashboard. */
+export function defaultDashboardTitle(modelName: string): string {
+  const words = modelName.split("-").map((word) => word.charAt(0).toUpperCase() + word.slice(1));
+  return `${words.join("_")}-monitoring`;
+}
+
+const key = (name: string) => `${PROJECT}:${name}`;
+const setHint = (name: string, example: string) => `run \`pulumi config set ${key(name)} ${example}\``;
+
+export interface ConfigInput {
+  stack: string;
+  projectDir: string;
+  /** Raw values of this project's keys, without the namespace (Pulumi config values are strings). */
+  values: Record<string, string | undefined>;
+}
+
+/**
+ * Validates the whole stack configuration at once and reports every problem in a single error,
+ * each naming the key as the user types it and what to do about it.
+ */
+export function parseStackConfig({ stack, projectDir, values }: ConfigInput): StackConfig {
+  const problems: string[] = [];
+  const secretsPresent = Object.fromEntries(SECRET_KEYS.map((name) => [name, values[name] !== undefined])) as Record<SecretKey, boolean>;
+  const plainValues: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || (SECRET_KEYS as readonly string[]).includes(name)) continue;
+    plainValues[name] = value;
+  }
+
+  const parsed = plainConfigSchema.safeParse(plainValues);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const unknown of issue.keys) {
+          const suggestion = PLAIN_KEYS.find((known) => known.toLowerCase() === unknown.toLowerCase());
+          problems.push(
+            `${key(unknown)}: unknown key${suggestion ? `; did you mean ${key(suggestion)}?` : ""} ` +
+              `(remove it with \`pulumi config rm ${key(unknown)}\`; the README lists every key)`,
+          );
+        }
+        continue;
+      }
+      const name = String(issue.path[0]);
+      const shown = plainValues[name] === undefined ? "" : ` (got "${plainValues[name]}")`;
+      const example = name === "modelDir" ? "./model/diabetes-prediction" : "<value>";
+      problems.push(`${key(name)}: ${issue.message}${shown}; ${setHint(name, example)}`);
+    }
+    throw new StackConfigError(problems);
+  }
+  const plain = parsed.data;
+
+  if (plain.restPort === plain.grpcPort) {
+    problems.push(`${key("grpcPort")}: must differ from ${key("restPort")} (both are ${plain.restPort}); ${setHint("grpcPort", "8500")}`);
+  }
+
+  const batchingValues: BatchingParameters = {
+    maxBatchSize: plain.batchMaxBatchSize,
+    batchTimeoutMicros: plain.batchTimeoutMicros,
+    maxEnqueuedBatches: plain.batchMaxEnqueuedBatches,
+    numBatchThreads: plain.batchNumBatchThreads,
+  };
+  const batchKeysSet = PLAIN_KEYS.filter((name) => name.startsWith("batch") && plain[name] !== undefined);
+  if (!plain.enableBatching && batchKeysSet.length > 0) {
+    problems.push(
+      `${batchKeysSet.map(key).join(", ")}: batching parameters are set but ${key("enableBatching")} is false, ` +
+        `and TF Serving refuses to start that way; ${setHint("enableBatching", "true")} or remove the parameters`,
+    );
+  }
+
+  if (plain.deployTarget === "railway") {
+    if (!plain.railwayService) problems.push(`${key("railwayService")}: is required when deployTarget is railway; ${setHint("railwayService", "<service name>")}`);
+    if (!secretsPresent.railwayToken) {
+      problems.push(`${key("railwayToken")}: is required when deployTarget is railway; run \`pulumi config set --secret ${key("railwayToken")} <token>\``);
+    }
+  }
+
+  const scrapeTimeout = plain.scrapeTimeout ?? defaultScrapeTimeout(plain.scrapeInterval);
+  if ((durationMs(scrapeTimeout) ?? 0) >= (durationMs(plain.scrapeInterval) ?? 0)) {
+    problems.push(
+      `${key("scrapeTimeout")}: must be shorter than ${key("scrapeInterval")} (${scrapeTimeout} >= ${plain.scrapeInterval}); ` +
+        setHint("scrapeTimeout", "4s"),
+    );
+  }
+
+  if (problems.length > 0) throw new StackConfigError(problems);
+
+  return {
+    ...plain,
+    stack,
+    modelDirAbsolute: path.resolve(projectDir, plain.modelDir),
+    scrapeJobName: plain.scrapeJobName ?? `tf-serving-${plain.deployTarget}`,
+    scrapeTimeout,
+    dashboardTitle: plain.dashboardTitle ?? defaultDashboardTitle(plain.modelName),
+    batching: plain.enableBatching ? batchingValues : undefined,
+    secretsPresent,
+  };
+}
+
+/** 80% of the scrape interval, rounded down to whole milliseconds, so a slow target times out before the next scrape. */
+function defaultScrapeTimeout(scrapeInterval: string): string {
+  const timeoutMs = Math.max(1, Math.floor((durationMs(scrapeInterval) ?? 0) * 0.8));
+  return timeoutMs % 1000 === 0 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`;
+}

@@ -1,0 +1,71 @@
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { nodeScriptCommand } from "../shared/nodeScript";
+import { ServingEndpoint } from "./endpoint";
+
+export interface LocalServingArgs {
+  imageRef: pulumi.Input<string>;
+  networkName: pulumi.Input<string>;
+  /** Container name, unique per stack so two stacks can share a Docker host. */
+  containerName: string;
+  modelName: string;
+  restPort: number;
+  hostPort: number;
+  hostBindAddress: string;
+  readinessTimeoutSeconds: number;
+}
+
+/** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
+export class LocalServing extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly ready: command.local.Command;
+  readonly endpoint: ServingEndpoint;
+
+  constructor(name: string, args: LocalServingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tfserving-platform:serving:LocalServing", name, {}, opts);
+
+    this.container = new docker.Container(
+      name,
+      {
+        name: args.containerName,
+        image: args.imageRef,
+        restart: "unless-stopped",
+        ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
+        networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
+      },
+      // The fixed name and host port would collide with the old container during a replacement.
+      { parent: this, deleteBeforeReplace: true },
+    );
+
+    const hostUrl = `http://${urlHost(args.hostBindAddress)}:${args.hostPort}`;
+    this.ready = nodeScriptCommand(
+      `${name}-ready`,
+      {
+        script: "scripts/verify-rollout.ts",
+        environment: {
+          SERVING_URL: hostUrl,
+          MODEL_NAME: args.modelName,
+          TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+        },
+        triggers: [this.container.id],
+      },
+      { parent: this, dependsOn: [this.container] },
+    );
+
+    this.endpoint = {
+      // Resolves only once the gate passed, so whatever consumes the URL waits for a serving model.
+      url: this.ready.stdout.apply(() => hostUrl),
+      scrapeTarget: pulumi.output(`${args.containerName}:${args.restPort}`),
+      scrapeScheme: "http",
+    };
+    this.registerOutputs({ url: this.endpoint.url, scrapeTarget: this.endpoint.scrapeTarget });
+  }
+}
+
+/** A bind-all address is reached through loopback; IPv6 literals need brackets in a URL. */
+function urlHost(bindAddress: string): string {
+  if (bindAddress === "0.0.0.0") return "127.0.0.1";
+  if (bindAddress === "::") return "[::1]";
+  return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
+}

@@ -1,0 +1,144 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BatchingParameters } from "../config";
+import { ModelVersion } from "./modelDir";
+
+/** Where things live inside the image. */
+export const IMAGE_PATHS = {
+  modelBasePath: "/models",
+  configDir: "/etc/tfserving",
+  entrypoint: "/usr/local/bin/tfserving-entrypoint.sh",
+} as const;
+
+export const ENTRYPOINT_ASSET = path.join(__dirname, "..", "..", "assets", "tfserving-entrypoint.sh");
+
+export interface ServingImageSpec {
+  baseImage: string;
+  modelName: string;
+  restPort: number;
+  grpcPort: number;
+  metricsPath: string;
+  restApiNumThreads?: number;
+  restApiTimeoutMs?: number;
+  batching?: BatchingParameters;
+}
+
+/** TF Serving's MonitoringConfig in protobuf text format: turns on the Prometheus endpoint. */
+export function renderMonitoringConfig(metricsPath: string): string {
+  return `prometheus_config {\n  enable: true\n  path: ${JSON.stringify(metricsPath)}\n}\n`;
+}
+
+/** TF Serving's BatchingParameters in protobuf text format; unset fields keep TF Serving's defaults. */
+export function renderBatchingParameters(batching: BatchingParameters): string {
+  const fields: [string, number | undefined][] = [
+    ["max_batch_size", batching.maxBatchSize],
+    ["batch_timeout_micros", batching.batchTimeoutMicros],
+    ["max_enqueued_batches", batching.maxEnqueuedBatches],
+    ["num_batch_threads", batching.numBatchThreads],
+  ];
+  return fields
+    .filter(([, value]) => value !== undefined)
+    .map(([field, value]) => `${field} { value: ${value} }\n`)
+    .join("");
+}
+
+/** Flags after the fixed ones; the entrypoint receives them as "$@" through CMD. */
+export function tuningFlags(spec: ServingImageSpec): string[] {
+  const flags: string[] = [];
+  if (spec.restApiNumThreads !== undefined) flags.push(`--rest_api_num_threads=${spec.restApiNumThreads}`);
+  if (spec.restApiTimeoutMs !== undefined) flags.push(`--rest_api_timeout_in_ms=${spec.restApiTimeoutMs}`);
+  if (spec.batching) {
+    flags.push("--enable_batching=true", `--batching_parameters_file=${IMAGE_PATHS.configDir}/batching.config`);
+  }
+  return flags;
+}
+
+export function renderDockerfile(spec: ServingImageSpec): string {
+  const lines = [
+    `FROM ${spec.baseImage}`,
+    `ENV MODEL_NAME=${spec.modelName} \\`,
+    `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,
+    `    REST_PORT=${spec.restPort} \\`,
+    `    PORT=${spec.restPort} \\`,
+    `    GRPC_PORT=${spec.grpcPort} \\`,
+    `    MONITORING_CONFIG_FILE=${IMAGE_PATHS.configDir}/monitoring.config`,
+    `COPY config/ ${IMAGE_PATHS.configDir}/`,
+    `COPY tfserving-entrypoint.sh ${IMAGE_PATHS.entrypoint}`,
+    // chmod in the image: a checkout on Windows does not keep the executable bit.
+    `RUN chmod 0755 ${IMAGE_PATHS.entrypoint}`,
+    `COPY model/ ${IMAGE_PATHS.modelBasePath}/${spec.modelName}/`,
+    `EXPOSE ${spec.grpcPort} ${spec.restPort}`,
+    `ENTRYPOINT ${JSON.stringify([IMAGE_PATHS.entrypoint])}`,
+    `CMD ${JSON.stringify(tuningFlags(spec))}`,
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** Everything but the files the Dockerfile copies stays out of the build (and out of a Railway upload). */
+export const DOCKERIGNORE = ["*", "!Dockerfile", "!config/", "!tfserving-entrypoint.sh", "!model/"].join("\n") + "\n";
+
+/** The small rendered files of the context, keyed by relative path. The model is linked in separately. */
+export function renderContextFiles(spec: ServingImageSpec, entrypointScript: string): Record<string, string> {
+  const files: Record<string, string> = {
+    Dockerfile: renderDockerfile(spec),
+    ".dockerignore": DOCKERIGNORE,
+    "tfserving-entrypoint.sh": entrypointScript,
+    "config/monitoring.config": renderMonitoringConfig(spec.metricsPath),
+  };
+  if (spec.batching) files["config/batching.config"] = renderBatchingParameters(spec.batching);
+  return files;
+}
+
+/**
+ * Lays out the build context in contextDir: rendered files, then each model version under model/.
+ * Model files are hard-linked when the file system allows it (no copy of a large model), copied
+ * otherwise, and left alone when already in place. Files no longer planned are removed.
+ */
+export function writeBuildContext(contextDir: string, files: Record<string, string>, versions: ModelVersion[]): void {
+  const planned = new Set<string>();
+  for (const [relative, content] of Object.entries(files)) {
+    const target = path.join(contextDir, relative);
+    planned.add(path.normalize(target));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (!fs.existsSync(target) || fs.readFileSync(target, "utf8") !== content) fs.writeFileSync(target, content);
+  }
+  for (const version of versions) linkTree(version.dir, path.join(contextDir, "model", version.version), planned);
+  removeUnplanned(contextDir, planned);
+}
+
+function linkTree(sourceDir: string, targetDir: string, planned: Set<string>): void {
+  fs.mkdirSync(targetDir, { recursive: true });
+  for (const entry of fs.readdirSync(sourceDir, { withFileTypes: true })) {
+    const source = path.join(sourceDir, entry.name);
+    const target = path.join(targetDir, entry.name);
+    if (entry.isDirectory()) {
+      linkTree(source, target, planned);
+      continue;
+    }
+    if (!entry.isFile()) continue;
+    planned.add(path.normalize(target));
+    const sourceStat = fs.statSync(source);
+    const targetStat = fs.statSync(target, { throwIfNoEntry: false });
+    if (targetStat && targetStat.ino === sourceStat.ino && targetStat.dev === sourceStat.dev) continue;
+    if (targetStat && targetStat.size === sourceStat.size && targetStat.mtimeMs === sourceStat.mtimeMs) continue;
+    if (targetStat) fs.rmSync(target);
+    try {
+      fs.linkSync(source, target);
+    } catch {
+      fs.copyFileSync(source, target);
+      fs.utimesSync(target, sourceStat.atime, sourceStat.mtime);
+    }
+  }
+}
+
+function removeUnplanned(dir: string, planned: Set<string>): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeUnplanned(full, planned);
+      if (fs.readdirSync(full).length === 0) fs.rmdirSync(full);
+    } else if (!planned.has(path.normalize(full))) {
+      fs.rmSync(full);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where TF Serving answers, seen from the user (url) and from Prometheus (scrape target). */
+export interface ServingEndpoint {
+  /** Base URL for clients, e.g. http://127.0.0.1:8501 or https://x.up.railway.app. */
+  url: pulumi.Output<string>;
+  /** Bare `host[:port]` Prometheus scrapes (no scheme, no path). */
+  scrapeTarget: pulumi.Output<string>;
+  scrapeScheme: "http" | "https";
+}
+
+export interface ServingUrls {
+  servingUrl: string;
+  modelStatusUrl: string;
+  predictUrl: string;
+  metricsUrl: string;
+}
+
+/** The URLs a user of the model needs, all derived from the base URL. */
+export function servingUrls(baseUrl: string, modelName: string, metricsPath: string): ServingUrls {
+  const servingUrl = baseUrl.replace(/\/+$/, "");
+  return {
+    servingUrl,
+    modelStatusUrl: `${servingUrl}/v1/models/${modelName}`,
+    predictUrl: `${servingUrl}/v1/models/${modelName}:predict`,
+    metricsUrl: `${servingUrl}${metricsPath}`,
+  };
+}

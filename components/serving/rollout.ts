@@ -1,0 +1,88 @@
+/** Readiness checks against a TF Serving REST endpoint (`GET /v1/models/<name>`). */
+
+export interface ModelVersionStatus {
+  version: string;
+  state: string;
+  status?: { error_code?: string; error_message?: string };
+}
+
+export interface WaitOptions {
+  servingUrl: string;
+  modelName: string;
+  timeoutMs: number;
+  /** First delay between polls; doubles up to maxIntervalMs. */
+  initialIntervalMs?: number;
+  maxIntervalMs?: number;
+  /** Per-request limit, so one hung connection cannot eat the whole budget. */
+  requestTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export class RolloutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RolloutError";
+  }
+}
+
+export function modelStatusUrl(servingUrl: string, modelName: string): string {
+  return `${servingUrl.replace(/\/+$/, "")}/v1/models/${modelName}`;
+}
+
+/** Describes one poll's answer: the AVAILABLE version, or why not yet. */
+export function readModelStatus(httpStatus: number, body: string): { available?: string; state: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { state: `HTTP ${httpStatus}, not JSON: ${body.slice(0, 200)}` };
+  }
+  const record = parsed as { model_version_status?: ModelVersionStatus[]; error?: string };
+  if (record.error !== undefined) return { state: `HTTP ${httpStatus}: ${record.error}` };
+  const versions = record.model_version_status ?? [];
+  const available = versions.find((version) => version.state === "AVAILABLE");
+  if (available) return { available: available.version, state: "AVAILABLE" };
+  if (versions.length === 0) return { state: `HTTP ${httpStatus}: no model_version_status yet` };
+  return {
+    state: versions
+      .map((version) => {
+        const message = version.status?.error_message ? ` (${version.status.error_code}: ${version.status.error_message})` : "";
+        return `version ${version.version} ${version.state}${message}`;
+      })
+      .join(", "),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls until a version is AVAILABLE, with exponential backoff, within timeoutMs. The error names
+ * the last state seen and what the server said, so a stuck rollout explains itself.
+ */
+export async function waitForModelAvailable(options: WaitOptions): Promise<string> {
+  const url = modelStatusUrl(options.servingUrl, options.modelName);
+  const deadline = Date.now() + options.timeoutMs;
+  let interval = options.initialIntervalMs ?? 500;
+  const maxInterval = options.maxIntervalMs ?? 5000;
+  let lastState = "no answer yet";
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(options.requestTimeoutMs ?? 5000) });
+      const answer = readModelStatus(response.status, await response.text());
+      if (answer.available !== undefined) return answer.available;
+      lastState = answer.state;
+    } catch (error) {
+      lastState = `request failed: ${(error as Error).message}`;
+    }
+    options.log?.(`waiting for ${url}: ${lastState}`);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new RolloutError(
+        `Model "${options.modelName}" did not become AVAILABLE at ${url} within ${Math.round(options.timeoutMs / 1000)}s. ` +
+          `Last state: ${lastState}. Check the serving logs; raise tfserving-platform:readinessTimeoutSeconds if the model is just slow to load.`,
+      );
+    }
+    await sleep(Math.min(interval, remaining));
+    interval = Math.min(interval * 2, maxInterval);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A monitored TensorFlow Serving deployment:
+ *
+ *   model dir ──> TfServingImage ──> LocalServing (dev) | RailwayService (prod)
+ *                                          │ serving endpoint (scrape target)
+ *                                          v
+ *                                      Prometheus ──> Grafana (data source, dashboard)
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./components/config";
+import { LocalServing } from "./components/serving/LocalServing";
+import { TfServingImage } from "./components/serving/TfServingImage";
+import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
+import { scanModelDir } from "./components/serving/modelDir";
+
+const config = loadStackConfig(__dirname);
+const stackPrefix = `tfserving-${config.stack}`;
+
+const model = scanModelDir(config.modelDirAbsolute, config.modelDir);
+for (const warning of model.warnings) pulumi.log.warn(warning);
+pulumi.log.info(`TF Serving will serve version ${model.servedVersion} of ${config.modelName}`);
+
+const image = new TfServingImage("tfserving", {
+  spec: {
+    baseImage: config.tfServingImage,
+    modelName: config.modelName,
+    restPort: config.restPort,
+    grpcPort: config.grpcPort,
+    metricsPath: config.metricsPath,
+    restApiNumThreads: config.restApiNumThreads,
+    restApiTimeoutMs: config.restApiTimeoutMs,
+    batching: config.batching,
+  },
+  versions: model.versions,
+  contextDir: `.build/${config.stack}/tfserving`,
+  buildLocally: config.deployTarget === "local",
+});
+
+const network = new docker.Network("stack-network", { name: stackPrefix });
+
+let serving: ServingEndpoint;
+if (config.deployTarget === "local") {
+  serving = new LocalServing("serving", {
+    imageRef: image.imageRef,
+    networkName: network.name,
+    containerName: `${stackPrefix}-serving`,
+    modelName: config.modelName,
+    restPort: config.restPort,
+    hostPort: config.servingHostPort ?? config.restPort,
+    hostBindAddress: config.hostBindAddress,
+    readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+  }).endpoint;
+} else {
+  throw new Error("tfserving-platform:deployTarget: railway is not wired yet");
+}
+
+const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.metricsPath));
+
+export const deployTarget = config.deployTarget;
+export const servingUrl = urls.servingUrl;
+export const modelStatusUrl = urls.modelStatusUrl;
+export const predictUrl = urls.predictUrl;
+export const metricsUrl = urls.metricsUrl;
+export const imageRef = image.imageRef;
+export const contextHash = image.contextHash;

@@ -1,0 +1,25 @@
+/**
+ * Gate for `pulumi up`: exits 0 only when the served model is AVAILABLE.
+ * Parameters come from the environment (set by the command resource):
+ *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS.
+ */
+import { waitForModelAvailable } from "../components/serving/rollout";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const servingUrl = required("SERVING_URL");
+  const modelName = required("MODEL_NAME");
+  const timeoutMs = Number(process.env.TIMEOUT_SECONDS ?? "600") * 1000;
+  const version = await waitForModelAvailable({ servingUrl, modelName, timeoutMs, log: (line) => console.error(line) });
+  console.log(JSON.stringify({ modelName, version, state: "AVAILABLE" }));
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import { makeModelDir, removeDir } from "./support/modelFixture";
+import { runProgram } from "./support/program";
+
+describe("dev stack under mocks", () => {
+  let modelDir: string;
+  beforeAll(() => {
+    modelDir = makeModelDir();
+  });
+  afterAll(() => removeDir(modelDir));
+
+  it("registers the image build, the network and a serving container bound to loopback", async () => {
+    const run = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local" } });
+    const image = run.one("docker:index/image:Image");
+    expect(image.inputs.imageName).toMatch(/^tfserving-platform\/diabetes-prediction:[0-9a-f]{12}$/);
+    expect(image.inputs.skipPush).toBe(true);
+    expect((image.inputs.build as { context: string }).context).toBe(".build/dev/tfserving");
+
+    const network = run.one("docker:index/network:Network");
+    expect(network.inputs.name).toBe("tfserving-dev");
+
+    const container = run.one("docker:index/container:Container", "serving");
+    expect(container.inputs.image).toBe(image.inputs.imageName);
+    expect(container.inputs.ports).toEqual([expect.objectContaining({ internal: 8501, external: 8501, ip: "127.0.0.1" })]);
+    expect(container.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev" })]);
+    expect(container.inputs.restart).toBe("unless-stopped");
+
+    const gate = run.one("command:local:Command", "serving-ready");
+    expect(gate.inputs.environment).toMatchObject({ SERVING_URL: "http://127.0.0.1:8501", MODEL_NAME: "diabetes-prediction" });
+    expect(gate.inputs.interpreter).toEqual(["node", "--require", "ts-node/register/transpile-only", "scripts/verify-rollout.ts"]);
+
+    expect(run.outputs).toMatchObject({
+      deployTarget: "local",
+      servingUrl: "http://127.0.0.1:8501",
+      modelStatusUrl: "http://127.0.0.1:8501/v1/models/diabetes-prediction",
+      predictUrl: "http://127.0.0.1:8501/v1/models/diabetes-prediction:predict",
+      metricsUrl: "http://127.0.0.1:8501/monitoring/prometheus/metrics",
+      imageRef: image.inputs.imageName,
+    });
+    expect(run.outputs.contextHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("fails before registering anything when the config is bad", async () => {
+    await expect(runProgram({ stack: "dev", config: { modelDir, restPort: "http" } })).rejects.toThrow(/tfserving-platform:restPort/);
+  });
+});
