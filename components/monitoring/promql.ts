@@ -1,0 +1,87 @@
+/**
+ * Every PromQL expression of the project: dashboard panels, recording rules and alerts all import
+ * from here, so a query is written once.
+ *
+ * TF Serving semantics that shape these queries (see shared/TFSERVING.md):
+ * - request_count counts every request, errors included; `status` is OK or an error code name;
+ * - request_latency is recorded only for successful requests, in microseconds;
+ * - REST predict calls carry API="predict" (lowercase) and entrypoint="REST".
+ */
+
+export const METRICS = {
+  requestCount: ":tensorflow:serving:request_count",
+  requestLatency: ":tensorflow:serving:request_latency",
+  runtimeLatency: ":tensorflow:serving:runtime_latency",
+} as const;
+
+/** A Prometheus range such as `1m`; only literal durations, so every expression parses as plain PromQL. */
+export type Window = `${number}${"s" | "m" | "h"}`;
+
+export interface ServingQueries {
+  /** Requests since the server started, all statuses (the seed's "Total API requests"). */
+  totalRequests: string;
+  /** Requests since start, by status (the seed's "Requests by status"). */
+  requestsByStatus: string;
+  /** Requests per second over the window, all statuses. */
+  requestRate(window: Window): string;
+  requestRateByStatus(window: Window): string;
+  /** Failed requests (status != OK) per second over the window; 0 rather than empty while there is traffic. */
+  errorRate(window: Window): string;
+  /** Failed / all requests over the window, 0..1; empty when there is no traffic at all. */
+  errorRatio(window: Window): string;
+  /** Mean REST predict latency in ms over the window (rates, not lifetime sums). */
+  meanLatencyMs(window: Window): string;
+  /** A quantile (0..1) of REST predict latency in ms over the window. */
+  latencyQuantileMs(quantile: number, window: Window): string;
+  /** Prometheus' own health of the TF Serving scrape job: 1 up, 0 down. */
+  targetUp: string;
+}
+
+const labelValue = (value: string) => JSON.stringify(value);
+
+export function servingQueries(modelName: string, jobName: string): ServingQueries {
+  const model = `model_name=${labelValue(modelName)}`;
+  const requests = `${METRICS.requestCount}{${model}}`;
+  const failed = `${METRICS.requestCount}{${model},status!="OK"}`;
+  const predictRest = `${model},API="predict",entrypoint="REST"`;
+
+  const requestRate = (window: Window) => `sum(rate(${requests}[${window}]))`;
+  const errorRate = (window: Window) => `(sum(rate(${failed}[${window}])) or (${requestRate(window)} * 0))`;
+  return {
+    totalRequests: `sum(${requests})`,
+    requestsByStatus: `sum by (status) (${requests})`,
+    requestRate,
+    requestRateByStatus: (window) => `sum by (status) (rate(${requests}[${window}]))`,
+    errorRate,
+    errorRatio: (window) => `${errorRate(window)} / ${requestRate(window)}`,
+    meanLatencyMs: (window) =>
+      `sum(rate(${METRICS.requestLatency}_sum{${predictRest}}[${window}])) / sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}])) / 1000`,
+    latencyQuantileMs: (quantile, window) =>
+      `histogram_quantile(${quantile}, sum by (le) (rate(${METRICS.requestLatency}_bucket{${predictRest}}[${window}]))) / 1000`,
+    targetUp: `up{job=${labelValue(jobName)}}`,
+  };
+}
+
+export interface AlertThresholds {
+  lowTrafficThresholdRps: number;
+  spikeFactor: number;
+  /** The 15m baseline must exceed this before a spike counts, so two stray requests do not page anyone. */
+  spikeMinBaselineRps: number;
+  errorRatioThreshold: number;
+  latencyP95ThresholdMs: number;
+}
+
+/** Alert conditions, built only from the queries above. */
+export function alertExpressions(queries: ServingQueries, thresholds: AlertThresholds) {
+  return {
+    // No series at all (a fresh server prints only # TYPE lines) counts as zero traffic.
+    lowTraffic: `(${queries.requestRate("5m")} or on() vector(0)) < ${thresholds.lowTrafficThresholdRps}`,
+    trafficSpike:
+      `${queries.requestRate("1m")} > ${thresholds.spikeFactor} * ${queries.requestRate("15m")}` +
+      ` and on() ${queries.requestRate("15m")} > ${thresholds.spikeMinBaselineRps}`,
+    highErrorRatio: `${queries.errorRatio("5m")} > ${thresholds.errorRatioThreshold}`,
+    highLatencyP95: `${queries.latencyQuantileMs(0.95, "5m")} > ${thresholds.latencyP95ThresholdMs}`,
+    targetDown: `${queries.targetUp} == 0 or absent(${queries.targetUp})`,
+    watchdog: "vector(1)",
+  };
+}
