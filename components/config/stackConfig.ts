@@ -44,8 +44,10 @@ export function imagePinProblem(ref: string): string | undefined {
 
 const fromText = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value), schema);
-const integer = (min: number, max: number) => fromText(z.number({ error: "must be a number" }).int("must be a whole number").min(min).max(max));
-const positiveNumber = fromText(z.number({ error: "must be a number" }).positive("must be greater than 0"));
+const number = () => z.number({ error: (issue) => (issue.code === "invalid_type" ? "must be a number" : undefined) });
+const integer = (min: number, max: number) =>
+  fromText(number().int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const positiveNumber = fromText(number().positive("must be greater than 0"));
 const port = integer(1, 65535);
 const bool = z.preprocess((value) => (value === "true" ? true : value === "false" ? false : value), z.boolean({ error: "must be true or false" }));
 const duration = z.string().refine((text) => (durationMs(text) ?? 0) > 0, "must be a Prometheus duration such as 15s, 1m or 1h30m");
@@ -101,10 +103,10 @@ export const plainConfigSchema = z
     scrapeTimeout: duration.optional(),
     lowTrafficThresholdRps: positiveNumber.default(0.01),
     lowTrafficFor: duration.default("10m"),
-    spikeFactor: fromText(z.number().gt(1, "must be greater than 1")).default(3),
+    spikeFactor: fromText(number().gt(1, "must be greater than 1")).default(3),
     spikeMinBaselineRps: positiveNumber.default(0.1),
     spikeFor: duration.default("1m"),
-    errorRatioThreshold: fromText(z.number().gt(0, "must be above 0").lt(1, "must be below 1 (a ratio, 0.05 = 5%)")).default(0.05),
+    errorRatioThreshold: fromText(number().gt(0, "must be above 0").lt(1, "must be below 1 (a ratio, 0.05 = 5%)")).default(0.05),
     errorRatioFor: duration.default("5m"),
     latencyP95ThresholdMs: positiveNumber.default(500),
     latencyFor: duration.default("5m"),

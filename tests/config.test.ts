@@ -1,0 +1,116 @@
+import { StackConfigError, defaultDashboardTitle, durationMs, imagePinProblem, parseStackConfig } from "../components/config/stackConfig";
+
+const parse = (values: Record<string, string | undefined>, stack = "dev") => parseStackConfig({ stack, projectDir: "/project", values });
+
+/** The error text for a config that must be rejected. */
+function problemsOf(values: Record<string, string | undefined>): string {
+  try {
+    parse(values);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StackConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("stack config", () => {
+  it("applies the documented defaults", () => {
+    const config = parse({ modelDir: "serving_model/diabetes-prediction" });
+    expect(config).toMatchObject({
+      modelName: "diabetes-prediction",
+      deployTarget: "local",
+      tfServingImage: "tensorflow/serving:2.20.0",
+      restPort: 8501,
+      grpcPort: 8500,
+      metricsPath: "/monitoring/prometheus/metrics",
+      enableBatching: false,
+      scrapeInterval: "5s",
+      scrapeTimeout: "4s",
+      scrapeJobName: "tf-serving-local",
+      dashboardTitle: "Diabetes_Prediction-monitoring",
+      hostBindAddress: "127.0.0.1",
+    });
+    expect(config.modelDirAbsolute).toBe("/project/serving_model/diabetes-prediction");
+    expect(config.batching).toBeUndefined();
+  });
+
+  it("keeps an absolute modelDir as it is", () => {
+    expect(parse({ modelDir: "/models/diabetes" }).modelDirAbsolute).toBe("/models/diabetes");
+  });
+
+  it("turns Pulumi's string values into numbers and booleans", () => {
+    const config = parse({ modelDir: "m", restPort: "9000", enableBatching: "true", batchMaxBatchSize: "64", batchNumBatchThreads: "4" });
+    expect(config.restPort).toBe(9000);
+    expect(config.batching).toEqual({ maxBatchSize: 64, numBatchThreads: 4, batchTimeoutMicros: undefined, maxEnqueuedBatches: undefined });
+  });
+
+  it.each([
+    ["modelDir missing", { modelDir: undefined }, "tfserving-platform:modelDir", /is required/],
+    ["modelName with capitals", { modelName: "Diabetes_Model" }, "tfserving-platform:modelName", /lowercase/],
+    ["unknown deployTarget", { deployTarget: "aws" }, "tfserving-platform:deployTarget", /local.*railway/],
+    ["image without a tag", { tfServingImage: "tensorflow/serving" }, "tfserving-platform:tfServingImage", /no tag/],
+    ["image on latest", { tfServingImage: "tensorflow/serving:latest" }, "tfserving-platform:tfServingImage", /latest/],
+    ["restPort not a number", { restPort: "http" }, "tfserving-platform:restPort", /number/],
+    ["restPort out of range", { restPort: "70000" }, "tfserving-platform:restPort", /65535/],
+    ["grpcPort equal to restPort", { grpcPort: "8501" }, "tfserving-platform:grpcPort", /must differ/],
+    ["metricsPath without a leading slash", { metricsPath: "metrics" }, "tfserving-platform:metricsPath", /absolute URL path/],
+    ["restApiNumThreads zero", { restApiNumThreads: "0" }, "tfserving-platform:restApiNumThreads", /at least 1/],
+    ["restApiTimeoutMs fractional", { restApiTimeoutMs: "1.5" }, "tfserving-platform:restApiTimeoutMs", /whole number/],
+    ["enableBatching not boolean", { enableBatching: "yes" }, "tfserving-platform:enableBatching", /true or false/],
+    ["batching parameters without batching", { batchMaxBatchSize: "128" }, "tfserving-platform:batchMaxBatchSize", /enableBatching/],
+    ["scrapeInterval not a duration", { scrapeInterval: "5 seconds" }, "tfserving-platform:scrapeInterval", /duration/],
+    ["scrapeTimeout not below the interval", { scrapeInterval: "5s", scrapeTimeout: "5s" }, "tfserving-platform:scrapeTimeout", /shorter than/],
+    ["a misspelt key", { modelname: "x" }, "tfserving-platform:modelname", /did you mean tfserving-platform:modelName/],
+  ] as [string, Record<string, string | undefined>, string, RegExp][])("rejects %s, naming the key", (_case, values, key, reason) => {
+    const message = problemsOf({ modelDir: "m", ...values });
+    const line = message.split("\n").find((text) => text.includes(key));
+    expect(line).toBeDefined();
+    expect(line).toMatch(reason);
+    expect(line).toMatch(/pulumi config (set|rm)/);
+  });
+
+  it("requires the Railway service and token for the railway target", () => {
+    const message = problemsOf({ modelDir: "m", deployTarget: "railway" });
+    expect(message).toMatch(/tfserving-platform:railwayService: is required/);
+    expect(message).toMatch(/tfserving-platform:railwayToken: is required.*--secret/);
+    expect(() => parse({ modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken" }, "prod")).not.toThrow();
+  });
+
+  it("collects every problem into one error", () => {
+    const message = problemsOf({ modelName: "Bad Name", restPort: "x", tfServingImage: "tensorflow/serving:latest" });
+    expect(message).toMatch(/^Stack configuration has 4 problems/);
+    for (const key of ["modelDir", "modelName", "restPort", "tfServingImage"]) expect(message).toContain(`tfserving-platform:${key}`);
+  });
+
+  it("never shows a secret value in an error", () => {
+    let message = "";
+    try {
+      parse({ deployTarget: "railway", railwayToken: "super-secret-token" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("tfserving-platform:modelDir");
+    expect(message).not.toContain("super-secret-token");
+  });
+});
+
+describe("imagePinProblem", () => {
+  it.each(["tensorflow/serving:2.20.0", "registry:5000/team/serving:2.20.0-gpu", `prom/prometheus@sha256:${"a".repeat(64)}`])("accepts %s", (ref) => {
+    expect(imagePinProblem(ref)).toBeUndefined();
+  });
+  it.each(["tensorflow/serving", "registry:5000/team/serving", "grafana/grafana:latest", ""])("rejects %s", (ref) => {
+    expect(imagePinProblem(ref)).toBeDefined();
+  });
+});
+
+describe("helpers", () => {
+  it("reads Prometheus durations", () => {
+    expect(durationMs("1h30m")).toBe(5_400_000);
+    expect(durationMs("250ms")).toBe(250);
+    expect(durationMs("5 s")).toBeUndefined();
+    expect(durationMs("")).toBeUndefined();
+  });
+  it("derives the hand-built dashboard's title from the model name", () => {
+    expect(defaultDashboardTitle("diabetes-prediction")).toBe("Diabetes_Prediction-monitoring");
+  });
+});
