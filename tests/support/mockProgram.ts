@@ -1,0 +1,78 @@
+import type * as PulumiModule from "@pulumi/pulumi";
+import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
+
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  provider?: string;
+}
+
+export interface MockRunOptions {
+  stack: string;
+  /** Config values without the project namespace; strings as Pulumi passes them. */
+  config: Record<string, string>;
+  /** Keys (without namespace) that are secrets. */
+  secretKeys?: string[];
+  /** Extra output state per resource (e.g. a command's stdout); inputs are echoed back already. */
+  state?: (args: MockResourceArgs) => Record<string, unknown> | undefined;
+  preview?: boolean;
+}
+
+export interface MockRunResult {
+  resources: RegisteredResource[];
+  outputs: Record<string, unknown>;
+  secretOutputs: Set<string>;
+}
+
+/**
+ * Evaluates the program once under Pulumi's mocks: sets config and mocks on the given @pulumi/pulumi
+ * instance, loads the program, resolves its stack outputs and waits for registrations to settle.
+ * Used by the Jest harness (in a fresh module registry per run) and by the benchmark (a process per run).
+ */
+export async function evaluateWithMocks(
+  pulumi: typeof PulumiModule,
+  loadProgram: () => Promise<Record<string, unknown>>,
+  options: MockRunOptions,
+): Promise<MockRunResult> {
+  const resources: RegisteredResource[] = [];
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.config)) config[`tfserving-platform:${key}`] = value;
+  pulumi.runtime.setAllConfig(config, (options.secretKeys ?? []).map((key) => `tfserving-platform:${key}`));
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(options.state?.(args) ?? {}) } };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    "tfserving-platform",
+    options.stack,
+    options.preview ?? false,
+  );
+  const program = await loadProgram();
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs = new Set<string>();
+  for (const [name, value] of Object.entries(program)) {
+    if (pulumi.Output.isInstance(value)) {
+      outputs[name] = await new Promise((resolve) => value.apply((inner) => resolve(inner)));
+      if (await pulumi.isSecret(value)) secretOutputs.add(name);
+    } else {
+      outputs[name] = value;
+    }
+  }
+  await settle(() => resources.length);
+  return { resources, outputs, secretOutputs };
+}
+
+/** Waits until registrations stop arriving (bounded), since some happen inside apply callbacks. */
+async function settle(count: () => number): Promise<void> {
+  let last = -1;
+  for (let round = 0; round < 50 && count() !== last; round++) {
+    last = count();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
