@@ -85,3 +85,30 @@ export function alertExpressions(queries: ServingQueries, thresholds: AlertThres
     watchdog: "vector(1)",
   };
 }
+
+/**
+ * Recorded series, named `level:metric:operations`. The level lists the labels the output keeps:
+ * the queries filter on one model, so the rules renderer adds `model_name` back as a rule label.
+ */
+export const RECORDED = {
+  requestRate5m: "model:tfserving_requests:rate5m",
+  requestRateByStatus1m: "model_status:tfserving_requests:rate1m",
+  requestRateByStatus5m: "model_status:tfserving_requests:rate5m",
+  errorRatio5m: "model:tfserving_request_errors_per_requests:ratio_rate5m",
+  meanLatencyMs5m: "model:tfserving_rest_predict_latency_milliseconds:mean5m",
+  p95LatencyMs5m: "model:tfserving_rest_predict_latency_milliseconds:p95_rate5m",
+  p99LatencyMs5m: "model:tfserving_rest_predict_latency_milliseconds:p99_rate5m",
+} as const;
+
+/** Recording rule expressions, built only from the queries above. */
+export function recordingExpressions(queries: ServingQueries): { record: string; expr: string }[] {
+  return [
+    { record: RECORDED.requestRate5m, expr: queries.requestRate("5m") },
+    { record: RECORDED.requestRateByStatus1m, expr: queries.requestRateByStatus("1m") },
+    { record: RECORDED.requestRateByStatus5m, expr: queries.requestRateByStatus("5m") },
+    { record: RECORDED.errorRatio5m, expr: queries.errorRatio("5m") },
+    { record: RECORDED.meanLatencyMs5m, expr: queries.meanLatencyMs("5m") },
+    { record: RECORDED.p95LatencyMs5m, expr: queries.latencyQuantileMs(0.95, "5m") },
+    { record: RECORDED.p99LatencyMs5m, expr: queries.latencyQuantileMs(0.99, "5m") },
+  ];
+}

@@ -1,0 +1,192 @@
+import { stringify } from "yaml";
+import { StackConfig, durationMs } from "../config/stackConfig";
+import { AlertThresholds, alertExpressions, recordingExpressions, servingQueries } from "./promql";
+
+/** Alert names are a contract (README runbook headings, Alertmanager routes, dashboards). */
+export const ALERT_NAMES = [
+  "TFServingLowTraffic",
+  "TFServingTrafficSpike",
+  "TFServingHighErrorRate",
+  "TFServingHighLatencyP95",
+  "TFServingTargetDown",
+  "Watchdog",
+] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+/** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
+export const DEFAULT_RUNBOOK_BASE_URL = "README.md";
+
+/** 12 failed scrapes at the default 5s interval: long enough to ride out one restart of the target. */
+export const TARGET_DOWN_FOR = "1m";
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: AlertName;
+  expr: string;
+  for?: string;
+  labels: { severity: "critical" | "warning" | "none" };
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RuleGroup<R> {
+  name: string;
+  /** Omitted: the global evaluation_interval applies. */
+  interval?: string;
+  rules: R[];
+}
+
+export interface RuleGroups {
+  recording: RuleGroup<RecordingRule>;
+  alerting: RuleGroup<AlertingRule>;
+}
+
+export interface RulesInput {
+  modelName: string;
+  /** The TF Serving scrape job, whose `up` series TFServingTargetDown watches. */
+  jobName: string;
+  thresholds: AlertThresholds;
+  lowTrafficFor: string;
+  spikeFor: string;
+  errorRatioFor: string;
+  latencyFor: string;
+  targetDownFor?: string;
+  /** Where runbook anchors live; a relative README link unless a published docs URL is given. */
+  runbookBaseUrl?: string;
+}
+
+/** The rules the stack's config asks for. */
+export function rulesInput(config: StackConfig): RulesInput {
+  return {
+    modelName: config.modelName,
+    jobName: config.scrapeJobName,
+    thresholds: {
+      lowTrafficThresholdRps: config.lowTrafficThresholdRps,
+      spikeFactor: config.spikeFactor,
+      spikeMinBaselineRps: config.spikeMinBaselineRps,
+      errorRatioThreshold: config.errorRatioThreshold,
+      latencyP95ThresholdMs: config.latencyP95ThresholdMs,
+    },
+    lowTrafficFor: config.lowTrafficFor,
+    spikeFor: config.spikeFor,
+    errorRatioFor: config.errorRatioFor,
+    latencyFor: config.latencyFor,
+  };
+}
+
+export function runbookUrl(alert: AlertName, baseUrl: string = DEFAULT_RUNBOOK_BASE_URL): string {
+  return `${baseUrl}#${alert.toLowerCase()}`;
+}
+
+/**
+ * The recording and alerting rule groups as data: tests and the end-to-end suite can change
+ * intervals on these objects before rendering them with renderRules.
+ */
+export function ruleGroups(input: RulesInput): RuleGroups {
+  const durations = {
+    lowTrafficFor: input.lowTrafficFor,
+    spikeFor: input.spikeFor,
+    errorRatioFor: input.errorRatioFor,
+    latencyFor: input.latencyFor,
+    targetDownFor: input.targetDownFor ?? TARGET_DOWN_FOR,
+  };
+  for (const [name, value] of Object.entries(durations)) {
+    if (durationMs(value) === undefined) {
+      throw new Error(`tfserving-platform:${name}: "${value}" is not a Prometheus duration; set it to e.g. 5m`);
+    }
+  }
+  const queries = servingQueries(input.modelName, input.jobName);
+  const expressions = alertExpressions(queries, input.thresholds);
+  const t = input.thresholds;
+  const model = input.modelName;
+  const alert = (
+    name: AlertName,
+    expr: string,
+    forDuration: string | undefined,
+    severity: AlertingRule["labels"]["severity"],
+    summary: string,
+    description: string,
+  ): AlertingRule => ({
+    alert: name,
+    expr,
+    ...(forDuration ? { for: forDuration } : {}),
+    labels: { severity },
+    annotations: { summary, description, runbook_url: runbookUrl(name, input.runbookBaseUrl) },
+  });
+
+  // Annotations are fixed text (thresholds and the config keys that set them) rather than `{{ $value }}`
+  // templates, so promtool tests can assert them exactly; the current value is one click away in Prometheus.
+  return {
+    recording: {
+      name: "tfserving-recording",
+      rules: recordingExpressions(queries).map(({ record, expr }) => ({ record, expr, labels: { model_name: model } })),
+    },
+    alerting: {
+      name: "tfserving-alerts",
+      rules: [
+        alert(
+          "TFServingLowTraffic",
+          expressions.lowTraffic,
+          durations.lowTrafficFor,
+          "warning",
+          `${model} receives almost no requests`,
+          `The 5m request rate of ${model} has stayed below ${t.lowTrafficThresholdRps} req/s for ${durations.lowTrafficFor} ` +
+            `(tfserving-platform:lowTrafficThresholdRps, lowTrafficFor). Clients may be failing before they reach TF Serving.`,
+        ),
+        alert(
+          "TFServingTrafficSpike",
+          expressions.trafficSpike,
+          durations.spikeFor,
+          "warning",
+          `${model} request rate spiked`,
+          `The 1m request rate of ${model} is above ${t.spikeFactor}x its 15m rate while the 15m rate exceeds ` +
+            `${t.spikeMinBaselineRps} req/s (tfserving-platform:spikeFactor, spikeMinBaselineRps, spikeFor).`,
+        ),
+        alert(
+          "TFServingHighErrorRate",
+          expressions.highErrorRatio,
+          durations.errorRatioFor,
+          "critical",
+          `${model} answers too many requests with errors`,
+          `More than ${Number((t.errorRatioThreshold * 100).toPrecision(6))}% of requests to ${model} over 5m had a status other than OK ` +
+            `(tfserving-platform:errorRatioThreshold, errorRatioFor).`,
+        ),
+        alert(
+          "TFServingHighLatencyP95",
+          expressions.highLatencyP95,
+          durations.latencyFor,
+          "warning",
+          `${model} REST predict p95 latency is high`,
+          `The 95th percentile of successful REST predict latency of ${model} over 5m is above ${t.latencyP95ThresholdMs} ms ` +
+            `(tfserving-platform:latencyP95ThresholdMs, latencyFor).`,
+        ),
+        alert(
+          "TFServingTargetDown",
+          expressions.targetDown,
+          durations.targetDownFor,
+          "critical",
+          `Prometheus cannot scrape TF Serving (job ${input.jobName})`,
+          `The scrape job ${input.jobName} has been down or missing for ${durations.targetDownFor}, so every other ` +
+            `TF Serving alert is blind.`,
+        ),
+        alert(
+          "Watchdog",
+          expressions.watchdog,
+          undefined,
+          "none",
+          "Alerting pipeline heartbeat",
+          "Always firing. If it stops arriving at the receiver, Prometheus rule evaluation or alert delivery is broken.",
+        ),
+      ],
+    },
+  };
+}
+
+/** The rules file Prometheus loads (`groups:`), from the group objects. */
+export function renderRules(groups: RuleGroups): string {
+  return stringify({ groups: [groups.recording, groups.alerting] }, { lineWidth: 0 });
+}
