@@ -8,7 +8,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/config";
+import { loadStackConfig, secretConfig } from "./components/config";
+import { Alertmanager } from "./components/monitoring/Alertmanager";
+import { Prometheus } from "./components/monitoring/Prometheus";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
@@ -55,6 +57,21 @@ if (config.deployTarget === "local") {
   throw new Error("tfserving-platform:deployTarget: railway is not wired yet");
 }
 
+// Alertmanager only when a webhook is configured; the URL stays a Pulumi secret throughout.
+const webhookUrl = config.secretsPresent.alertmanagerWebhookUrl ? secretConfig("alertmanagerWebhookUrl") : undefined;
+const alertmanager = webhookUrl
+  ? new Alertmanager("alertmanager", { config, webhookUrl, networkName: network.name, namePrefix: stackPrefix })
+  : undefined;
+
+// dev scrapes the serving container over the stack network (http); prod the Railway domain (https).
+const prometheus = new Prometheus("prometheus", {
+  config,
+  serving,
+  networkName: network.name,
+  namePrefix: stackPrefix,
+  alertmanagerTarget: alertmanager?.target,
+});
+
 const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.metricsPath));
 
 export const deployTarget = config.deployTarget;
@@ -64,3 +81,4 @@ export const predictUrl = urls.predictUrl;
 export const metricsUrl = urls.metricsUrl;
 export const imageRef = image.imageRef;
 export const contextHash = image.contextHash;
+export const prometheusUrl = prometheus.url;

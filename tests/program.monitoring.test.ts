@@ -1,0 +1,103 @@
+import { parse } from "yaml";
+import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
+import { makeModelDir, removeDir } from "./support/modelFixture";
+import { RegisteredResource, runProgram } from "./support/program";
+
+const CONTAINER = "docker:index/container:Container";
+// Pulumi's wire form of a secret: { [SECRET_SIG]: SECRET_VALUE, value }.
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+const WEBHOOK = "https://hooks.example.invalid/alerts/secret-token";
+
+type Upload = { file: string; content: unknown };
+const uploads = (container: RegisteredResource) => container.inputs.uploads as Upload[];
+const upload = (container: RegisteredResource, file: string) => uploads(container).find((entry) => entry.file === file)!;
+
+describe("monitoring under mocks", () => {
+  let modelDir: string;
+  beforeAll(() => {
+    modelDir = makeModelDir();
+  });
+  afterAll(() => removeDir(modelDir));
+
+  it("dev: Prometheus scrapes the serving container over the stack network with http, keeps its TSDB in a volume, binds loopback", async () => {
+    const run = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local" } });
+    const prometheus = run.one(CONTAINER, "prometheus");
+    const serving = run.one(CONTAINER, "serving");
+    run.one("tfserving-platform:monitoring:Prometheus", "prometheus");
+
+    expect(prometheus.inputs.name).toBe("tfserving-dev-prometheus");
+    expect(prometheus.inputs.image).toBe("prom/prometheus:v3.13.1");
+    expect(prometheus.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev", aliases: ["tfserving-dev-prometheus"] })]);
+    expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ internal: 9090, external: 9090, ip: "127.0.0.1" })]);
+    expect(prometheus.inputs.restart).toBe("unless-stopped");
+    expect(prometheus.inputs.wait).toBe(true);
+    expect((prometheus.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "wget", "-q", "--spider", "http://127.0.0.1:9090/-/ready"]);
+
+    const volume = run.one("docker:index/volume:Volume", "prometheus-data");
+    expect(volume.inputs.name).toBe("tfserving-dev-prometheus-data");
+    expect(prometheus.inputs.volumes).toEqual([expect.objectContaining({ volumeName: "tfserving-dev-prometheus-data", containerPath: "/prometheus" })]);
+    expect(prometheus.inputs.command).toEqual(expect.arrayContaining(["--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=15d"]));
+
+    const config = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string);
+    const job = config.scrape_configs[0];
+    expect(job).toMatchObject({ job_name: "tf-serving-local", scheme: "http", metrics_path: "/monitoring/prometheus/metrics" });
+    // The serving container's name on the shared network, at its in-container REST port.
+    expect(job.static_configs).toEqual([{ targets: [`${serving.inputs.name}:8501`] }]);
+    expect((serving.inputs.networksAdvanced as { name: string }[])[0].name).toBe("tfserving-dev");
+    expect(config.alerting).toBeUndefined();
+    expect(config.rule_files).toEqual([PROMETHEUS_PATHS.rules]);
+    expect(upload(prometheus, PROMETHEUS_PATHS.rules).content).toContain("alert: TFServingTargetDown");
+
+    expect(run.outputs.prometheusUrl).toBe("http://127.0.0.1:9090");
+    expect(run.byType("tfserving-platform:monitoring:Alertmanager")).toEqual([]);
+  });
+
+  it("follows the Prometheus config keys: host port, bind address, retention, job name, intervals", async () => {
+    const run = await runProgram({
+      stack: "dev",
+      config: { modelDir, prometheusHostPort: "19090", hostBindAddress: "0.0.0.0", prometheusRetention: "30d", scrapeJobName: "tfs", scrapeInterval: "10s" },
+    });
+    const prometheus = run.one(CONTAINER, "prometheus");
+    expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ external: 19090, ip: "0.0.0.0" })]);
+    expect(prometheus.inputs.command).toContain("--storage.tsdb.retention.time=30d");
+    const job = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string).scrape_configs[0];
+    expect(job).toMatchObject({ job_name: "tfs", scrape_interval: "10s", scrape_timeout: "8s" });
+    expect(upload(prometheus, PROMETHEUS_PATHS.rules).content).toContain('up{job="tfs"}');
+    expect(run.outputs.prometheusUrl).toBe("http://127.0.0.1:19090");
+  });
+
+  it("a rules change replaces only the container: the data volume's inputs stay the same, so the TSDB is kept", async () => {
+    const before = await runProgram({ stack: "dev", config: { modelDir } });
+    const after = await runProgram({ stack: "dev", config: { modelDir, latencyP95ThresholdMs: "250" } });
+    const rules = (run: typeof before) => upload(run.one(CONTAINER, "prometheus"), PROMETHEUS_PATHS.rules).content;
+    expect(rules(after)).not.toEqual(rules(before));
+    expect(after.one("docker:index/volume:Volume", "prometheus-data").inputs).toEqual(before.one("docker:index/volume:Volume", "prometheus-data").inputs);
+  });
+
+  it("with a webhook secret: an Alertmanager on the network, Prometheus alerting to it, the URL never in plain text", async () => {
+    const run = await runProgram({
+      stack: "dev",
+      config: { modelDir, alertmanagerWebhookUrl: WEBHOOK },
+      secretKeys: ["alertmanagerWebhookUrl"],
+    });
+    const alertmanager = run.one(CONTAINER, "alertmanager");
+    expect(alertmanager.inputs).toMatchObject({ name: "tfserving-dev-alertmanager", image: "prom/alertmanager:v0.28.1", wait: true });
+    expect(alertmanager.inputs.ports).toEqual([expect.objectContaining({ internal: 9093, external: 9093, ip: "127.0.0.1" })]);
+    expect(alertmanager.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev" })]);
+    expect(alertmanager.inputs.volumes).toEqual([expect.objectContaining({ volumeName: "tfserving-dev-alertmanager-data" })]);
+
+    const prometheusConfig = parse(upload(run.one(CONTAINER, "prometheus"), PROMETHEUS_PATHS.config).content as string);
+    expect(prometheusConfig.alerting).toEqual({ alertmanagers: [{ static_configs: [{ targets: ["tfserving-dev-alertmanager:9093"] }] }] });
+
+    // The mocks see inputs as serialized for the engine: the uploads holding the webhook URL arrive as a secret.
+    const secretUploads = alertmanager.inputs.uploads as Record<string, unknown>;
+    expect(secretUploads[SECRET_SIG]).toBe(SECRET_VALUE);
+    const [config] = secretUploads.value as Upload[];
+    expect(config.file).toBe("/etc/alertmanager/alertmanager.yml");
+    expect(parse(config.content as string).receivers[0].webhook_configs[0].url).toBe(WEBHOOK);
+    expect(run.secretOutputs.size).toBe(0);
+    expect(JSON.stringify(run.outputs)).not.toContain(WEBHOOK);
+    for (const resource of run.resources.filter((r) => r.name !== "alertmanager")) expect(JSON.stringify(resource.inputs)).not.toContain(WEBHOOK);
+  });
+});
