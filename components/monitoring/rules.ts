@@ -96,7 +96,9 @@ export function ruleGroups(input: RulesInput): RuleGroups {
   };
   for (const [name, value] of Object.entries(durations)) {
     if (durationMs(value) === undefined) {
-      throw new Error(`tfserving-platform:${name}: "${value}" is not a Prometheus duration; set it to e.g. 5m`);
+      // targetDownFor is a renderer option (tests shorten it), not a stack config key.
+      const where = name === "targetDownFor" ? "rules renderer option targetDownFor" : `tfserving-platform:${name}`;
+      throw new Error(`${where}: "${value}" is not a Prometheus duration; set it to e.g. 5m`);
     }
   }
   const queries = servingQueries(input.modelName, input.jobName);

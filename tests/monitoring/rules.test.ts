@@ -215,6 +215,10 @@ describe("rules renderer", () => {
     expect(byName("TFServingLowTraffic").annotations.runbook_url).toBe("https://docs.example/tfserving#tfservinglowtraffic");
   });
 
+  it("rejects a for duration that is not a Prometheus duration, naming the key", () => {
+    expect(() => ruleGroups({ ...rulesInput(config), latencyFor: "5 minutes" })).toThrow(/^tfserving-platform:latencyFor: "5 minutes" is not a Prometheus duration/);
+  });
+
   it("passes promtool check rules", () => {
     const result = promtool("check", "rules", writeFile(dir, "tfserving.rules.yml", renderRules(groups)));
     expect(result.output).toContain(`SUCCESS: ${groups.recording.rules.length + groups.alerting.rules.length} rules found`);
