@@ -71,13 +71,26 @@ export interface AlertThresholds {
   latencyP95ThresholdMs: number;
 }
 
-/** Alert conditions, built only from the queries above. */
-export function alertExpressions(queries: ServingQueries, thresholds: AlertThresholds) {
+/**
+ * The two sides of each traffic detector's comparison, so a dashboard can plot exactly what the
+ * low-traffic and spike alerts compare.
+ */
+export function detectorSeries(queries: ServingQueries, thresholds: Pick<AlertThresholds, "spikeFactor">) {
   return {
     // No series at all (a fresh server prints only # TYPE lines) counts as zero traffic.
-    lowTraffic: `(${queries.requestRate("5m")} or on() vector(0)) < ${thresholds.lowTrafficThresholdRps}`,
+    lowTrafficRate: `(${queries.requestRate("5m")} or on() vector(0))`,
+    spikeRate: queries.requestRate("1m"),
+    spikeLimit: `${thresholds.spikeFactor} * ${queries.requestRate("15m")}`,
+  };
+}
+
+/** Alert conditions, built only from the queries above. */
+export function alertExpressions(queries: ServingQueries, thresholds: AlertThresholds) {
+  const detectors = detectorSeries(queries, thresholds);
+  return {
+    lowTraffic: `${detectors.lowTrafficRate} < ${thresholds.lowTrafficThresholdRps}`,
     trafficSpike:
-      `${queries.requestRate("1m")} > ${thresholds.spikeFactor} * ${queries.requestRate("15m")}` +
+      `${detectors.spikeRate} > ${detectors.spikeLimit}` +
       ` and on() ${queries.requestRate("15m")} > ${thresholds.spikeMinBaselineRps}`,
     highErrorRatio: `${queries.errorRatio("5m")} > ${thresholds.errorRatioThreshold}`,
     highLatencyP95: `${queries.latencyQuantileMs(0.95, "5m")} > ${thresholds.latencyP95ThresholdMs}`,
