@@ -9,6 +9,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, secretConfig } from "./components/config";
+import { Grafana } from "./components/grafana/Grafana";
 import { Alertmanager } from "./components/monitoring/Alertmanager";
 import { Prometheus } from "./components/monitoring/Prometheus";
 import { LocalServing } from "./components/serving/LocalServing";
@@ -72,6 +73,14 @@ const prometheus = new Prometheus("prometheus", {
   alertmanagerTarget: alertmanager?.target,
 });
 
+// Grafana's server queries Prometheus by container name on the stack network.
+const grafana = new Grafana("grafana", {
+  config,
+  networkName: network.name,
+  namePrefix: stackPrefix,
+  prometheusInternalUrl: prometheus.internalUrl,
+});
+
 const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.metricsPath));
 
 export const deployTarget = config.deployTarget;
@@ -82,3 +91,7 @@ export const metricsUrl = urls.metricsUrl;
 export const imageRef = image.imageRef;
 export const contextHash = image.contextHash;
 export const prometheusUrl = prometheus.url;
+export const grafanaUrl = grafana.url;
+export const dashboardUrl = grafana.dashboardUrl;
+export const grafanaAdminUser = grafana.adminUser;
+export const grafanaAdminPassword = grafana.adminPassword;

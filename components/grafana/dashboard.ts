@@ -6,6 +6,7 @@ import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
+import { StackConfig } from "../config/stackConfig";
 import { AlertThresholds, detectorSeries, servingQueries } from "../monitoring/promql";
 
 /** Panel titles are a contract: tests and the end-to-end suite find panels by them. */
@@ -45,6 +46,24 @@ export function dashboardUid(modelName: string): string {
   if (uid.length <= UID_MAX) return uid;
   const hash = createHash("sha256").update(modelName).digest("hex").slice(0, 8);
   return `${uid.slice(0, UID_MAX - hash.length - 1)}-${hash}`;
+}
+
+/** The dashboard a stack's config asks for, reading the given data source. */
+export function dashboardInput(config: StackConfig, dataSource: { uid: string; name: string }): DashboardInput {
+  return {
+    title: config.dashboardTitle,
+    uid: dashboardUid(config.modelName),
+    modelName: config.modelName,
+    jobName: config.scrapeJobName,
+    dataSourceUid: dataSource.uid,
+    dataSourceName: dataSource.name,
+    thresholds: {
+      lowTrafficThresholdRps: config.lowTrafficThresholdRps,
+      spikeFactor: config.spikeFactor,
+      errorRatioThreshold: config.errorRatioThreshold,
+      latencyP95ThresholdMs: config.latencyP95ThresholdMs,
+    },
+  };
 }
 
 /** The dashboard model for Grafana's dashboard API: no id or version (Grafana owns those), no nulls. */
