@@ -43,7 +43,7 @@ export async function evaluateWithMocks(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(options.state?.(args) ?? {}) } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...providerComputed(args), ...(options.state?.(args) ?? {}) } };
       },
       call(args) {
         return args.inputs;
@@ -66,6 +66,12 @@ export async function evaluateWithMocks(
   }
   await settle(() => resources.length);
   return { resources, outputs, secretOutputs };
+}
+
+/** Outputs a real provider computes rather than echoes, so stack outputs built from them resolve. */
+function providerComputed(args: MockResourceArgs): Record<string, unknown> {
+  if (args.type === "random:index/randomPassword:RandomPassword") return { result: `mock-password-${args.name}` };
+  return {};
 }
 
 /** Waits until registrations stop arriving (bounded), since some happen inside apply callbacks. */
