@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { RECORDED } from "../../components/monitoring/promql";
@@ -196,6 +197,13 @@ describe("rules renderer", () => {
       expect(rule.annotations.description).not.toBe("");
       expect(rule.annotations.runbook_url).toBe(`README.md#${rule.alert.toLowerCase()}`);
     }
+  });
+
+  it("every runbook_url anchor lands on a README runbook heading", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    // GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as dashes.
+    const anchors = [...readme.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-"));
+    for (const rule of groups.alerting.rules) expect(anchors).toContain(rule.annotations.runbook_url.split("#")[1]);
   });
 
   it("takes thresholds and for durations from the stack config", () => {
