@@ -12,6 +12,7 @@ import { loadStackConfig, secretConfig } from "./components/config";
 import { Grafana } from "./components/grafana/Grafana";
 import { Alertmanager } from "./components/monitoring/Alertmanager";
 import { Prometheus } from "./components/monitoring/Prometheus";
+import { RailwayService } from "./components/railway/RailwayService";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
@@ -43,6 +44,7 @@ const image = new TfServingImage("tfserving", {
 const network = new docker.Network("stack-network", { name: stackPrefix });
 
 let serving: ServingEndpoint;
+let railway: RailwayService | undefined;
 if (config.deployTarget === "local") {
   serving = new LocalServing("serving", {
     imageRef: image.imageRef,
@@ -55,7 +57,20 @@ if (config.deployTarget === "local") {
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
   }).endpoint;
 } else {
-  throw new Error("tfserving-platform:deployTarget: railway is not wired yet");
+  railway = new RailwayService("serving", {
+    contextDir: image.contextDir,
+    contextHash: image.contextHash,
+    imageRef: image.imageRef,
+    service: config.railwayService!, // required for railway by parseStackConfig
+    environment: config.railwayEnvironment,
+    projectId: config.railwayProjectId,
+    cli: config.railwayCli,
+    token: secretConfig("railwayToken")!, // required for railway by parseStackConfig
+    modelName: config.modelName,
+    restPort: config.restPort,
+    readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+  });
+  serving = railway.endpoint;
 }
 
 // Alertmanager only when a webhook is configured; the URL stays a Pulumi secret throughout.
@@ -88,6 +103,8 @@ export const servingUrl = urls.servingUrl;
 export const modelStatusUrl = urls.modelStatusUrl;
 export const predictUrl = urls.predictUrl;
 export const metricsUrl = urls.metricsUrl;
+// The bare Railway host in prod; an empty string in dev, so every stack has the same output names.
+export const railwayDomain: pulumi.Output<string> | string = railway?.domain ?? "";
 export const imageRef = image.imageRef;
 export const contextHash = image.contextHash;
 export const prometheusUrl = prometheus.url;

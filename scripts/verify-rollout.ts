@@ -1,9 +1,10 @@
 /**
- * Gate for `pulumi up`: exits 0 only when the served model is AVAILABLE.
+ * Gate for `pulumi up`: exits 0 only when the served model is AVAILABLE and answers a prediction.
  * Parameters come from the environment (set by the command resource):
  *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS.
  */
-import { waitForModelAvailable } from "../components/serving/rollout";
+import { verifyRollout } from "../components/serving/rollout";
+import { loadSampleRows } from "../components/serving/tfExample";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -15,8 +16,14 @@ async function main(): Promise<void> {
   const servingUrl = required("SERVING_URL");
   const modelName = required("MODEL_NAME");
   const timeoutMs = Number(process.env.TIMEOUT_SECONDS ?? "600") * 1000;
-  const version = await waitForModelAvailable({ servingUrl, modelName, timeoutMs, log: (line) => console.error(line) });
-  console.log(JSON.stringify({ modelName, version, state: "AVAILABLE" }));
+  const { version, probability } = await verifyRollout({
+    servingUrl,
+    modelName,
+    timeoutMs,
+    sampleRow: loadSampleRows()[0],
+    log: (line) => console.error(line),
+  });
+  console.log(JSON.stringify({ modelName, version, state: "AVAILABLE", probability }));
 }
 
 main().catch((error: Error) => {

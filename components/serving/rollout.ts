@@ -1,4 +1,9 @@
-/** Readiness checks against a TF Serving REST endpoint (`GET /v1/models/<name>`). */
+/**
+ * Rollout checks against a TF Serving REST endpoint: the model is AVAILABLE (`GET /v1/models/<name>`)
+ * and answers one real prediction.
+ */
+import { PredictionError, predict, predictUrl } from "./predict";
+import { DiabetesRow } from "./tfExample";
 
 export interface ModelVersionStatus {
   version: string;
@@ -84,5 +89,30 @@ export async function waitForModelAvailable(options: WaitOptions): Promise<strin
     }
     await sleep(Math.min(interval, remaining));
     interval = Math.min(interval * 2, maxInterval);
+  }
+}
+
+export interface VerifyOptions extends WaitOptions {
+  /** Row sent as the test prediction once the model is AVAILABLE. */
+  sampleRow: DiabetesRow;
+}
+
+/**
+ * The gate of `pulumi up`: waits for AVAILABLE, then sends one prediction and checks that a
+ * probability comes back. AVAILABLE alone does not prove the signature takes our tf.Example.
+ */
+export async function verifyRollout(options: VerifyOptions): Promise<{ version: string; probability: number }> {
+  const version = await waitForModelAvailable(options);
+  try {
+    const probability = await predict(options.servingUrl, options.modelName, options.sampleRow, {
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    });
+    return { version, probability };
+  } catch (error) {
+    if (!(error instanceof PredictionError)) throw error;
+    throw new RolloutError(
+      `Model "${options.modelName}" version ${version} is AVAILABLE, but the test prediction at ` +
+        `${predictUrl(options.servingUrl, options.modelName)} failed: ${error.message}`,
+    );
   }
 }

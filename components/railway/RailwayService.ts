@@ -1,0 +1,76 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { nodeScriptCommand } from "../shared/nodeScript";
+import { ServingEndpoint } from "../serving/endpoint";
+import { parseDeployResult } from "./parse";
+
+export interface RailwayServiceArgs {
+  /** The rendered TF Serving build context (relative to the project); the only thing uploaded. */
+  contextDir: string;
+  contextHash: pulumi.Input<string>;
+  imageRef: pulumi.Input<string>;
+  service: string;
+  environment: string;
+  /** Set when the token is an account token; a project token carries project and environment itself. */
+  projectId?: string;
+  /** Path or name of the Railway CLI (config railwayCli). */
+  cli: string;
+  /** The Railway token, a Pulumi secret. */
+  token: pulumi.Output<string>;
+  modelName: string;
+  restPort: number;
+  readinessTimeoutSeconds: number;
+}
+
+/**
+ * TF Serving on Railway: a command that runs scripts/deploy-railway.ts (upload, confirm SUCCESS,
+ * domain, verified rollout) whenever the build context, the service or the environment changes.
+ */
+export class RailwayService extends pulumi.ComponentResource {
+  readonly deploy: command.local.Command;
+  /** Bare hostname of the service's Railway domain, e.g. x.up.railway.app. */
+  readonly domain: pulumi.Output<string>;
+  readonly deploymentId: pulumi.Output<string>;
+  readonly endpoint: ServingEndpoint;
+
+  constructor(name: string, args: RailwayServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tfserving-platform:railway:RailwayService", name, {}, opts);
+
+    // The token travels only in the environment (a secret in state), never on a command line.
+    const auth: Record<string, pulumi.Input<string>> = args.projectId
+      ? { RAILWAY_API_TOKEN: args.token, RAILWAY_PROJECT_ID: args.projectId, RAILWAY_ENVIRONMENT_ID: args.environment }
+      : { RAILWAY_TOKEN: args.token };
+    this.deploy = nodeScriptCommand(
+      `${name}-deploy`,
+      {
+        script: "scripts/deploy-railway.ts",
+        environment: {
+          ...auth,
+          RAILWAY_CLI: args.cli,
+          DEPLOY_SERVICE: args.service,
+          DEPLOY_CONTEXT_DIR: args.contextDir,
+          DEPLOY_REST_PORT: String(args.restPort),
+          DEPLOY_IMAGE_REF: args.imageRef,
+          MODEL_NAME: args.modelName,
+          TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+        },
+        triggers: [args.contextHash, args.service, args.environment],
+        // Diagnostics (redacted build logs) are shown; both streams stay encrypted in state.
+        logging: "stderr",
+        additionalSecretOutputs: ["stdout", "stderr"],
+      },
+      { parent: this },
+    );
+
+    const result = this.deploy.stdout.apply(parseDeployResult);
+    // The host is public by nature (it is the scrape target and a stack output); the rest of stdout stays secret.
+    this.domain = pulumi.unsecret(result.apply((deployed) => deployed.host));
+    this.deploymentId = pulumi.unsecret(result.apply((deployed) => deployed.deploymentId));
+    this.endpoint = {
+      url: this.domain.apply((host) => `https://${host}`),
+      scrapeTarget: this.domain,
+      scrapeScheme: "https",
+    };
+    this.registerOutputs({ domain: this.domain, deploymentId: this.deploymentId, url: this.endpoint.url });
+  }
+}

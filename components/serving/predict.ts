@@ -1,0 +1,67 @@
+/** A REST client for the diabetes model's predict API: one row in, one probability out. */
+import { DiabetesRow, encodeDiabetesExample } from "./tfExample";
+
+export class PredictionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PredictionError";
+  }
+}
+
+export function predictUrl(servingUrl: string, modelName: string): string {
+  return `${servingUrl.replace(/\/+$/, "")}/v1/models/${modelName}:predict`;
+}
+
+/** `{"instances":[{"b64": <serialized tf.Example>}]}`, the shape the TFX serving signature takes. */
+export function predictRequestBody(row: DiabetesRow): string {
+  return JSON.stringify({ instances: [{ b64: encodeDiabetesExample(row).toString("base64") }] });
+}
+
+/**
+ * The probability from a predict answer `{"predictions": [[p]]}`, or an error that quotes what TF
+ * Serving said (its `{"error": ...}` body on 4xx/5xx) so a signature mismatch explains itself.
+ */
+export function readPrediction(httpStatus: number, body: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new PredictionError(`predict answered HTTP ${httpStatus} with a body that is not JSON: ${body.slice(0, 200)}`);
+  }
+  const record = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { error?: unknown; predictions?: unknown };
+  if (httpStatus >= 400 || record.error !== undefined) {
+    const message = record.error !== undefined ? JSON.stringify(record.error) : body.slice(0, 200);
+    throw new PredictionError(`predict answered HTTP ${httpStatus}; TF Serving says: ${message}`);
+  }
+  const predictions = record.predictions;
+  const probability = Array.isArray(predictions) && Array.isArray(predictions[0]) ? predictions[0][0] : undefined;
+  if (typeof probability !== "number") {
+    throw new PredictionError(`predict answered ${body.slice(0, 200)}; expected {"predictions": [[<probability>]]}`);
+  }
+  if (!(probability >= 0 && probability <= 1)) {
+    throw new PredictionError(`predict answered the probability ${probability}, outside [0, 1]; is the served model the diabetes classifier?`);
+  }
+  return probability;
+}
+
+export interface PredictOptions {
+  /** Per-request limit; a hung connection fails instead of blocking. */
+  requestTimeoutMs?: number;
+}
+
+/** Sends one row to `POST <servingUrl>/v1/models/<modelName>:predict` and returns the probability of diabetes. */
+export async function predict(servingUrl: string, modelName: string, row: DiabetesRow, options: PredictOptions = {}): Promise<number> {
+  const url = predictUrl(servingUrl, modelName);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: predictRequestBody(row),
+      signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+    });
+  } catch (error) {
+    throw new PredictionError(`POST ${url} failed: ${(error as Error).message}`);
+  }
+  return readPrediction(response.status, await response.text());
+}

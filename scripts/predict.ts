@@ -1,0 +1,31 @@
+/**
+ * Sends one row to the served model and prints the probability of diabetes:
+ *   npm run predict -- --url <servingUrl> [--row '{"Pregnancies":6,...}'] [--model diabetes-prediction]
+ * Without --row it sends the first bundled sample row (assets/diabetes-sample-rows.json).
+ */
+import { parseArgs } from "node:util";
+import { predict } from "../components/serving/predict";
+import { loadSampleRows, parseDiabetesRow } from "../components/serving/tfExample";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { url: { type: "string" }, row: { type: "string" }, model: { type: "string", default: "diabetes-prediction" } },
+  });
+  if (!values.url) throw new Error("--url is required: the stack output servingUrl, e.g. `pulumi stack output servingUrl`");
+  const row = values.row === undefined ? loadSampleRows()[0] : parseDiabetesRow(parseJson(values.row));
+  const probability = await predict(values.url, values.model!, row);
+  console.log(JSON.stringify({ probability, row }));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--row is not JSON (${(error as Error).message}); quote it, e.g. --row '{"Pregnancies":6,"Glucose":148,...}'`);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+
+export interface FakeTfServingOptions {
+  modelName?: string;
+  /** Model state per status poll; the last one repeats. */
+  states: string[];
+  /** Answer to `:predict`. */
+  predict?: { status: number; body: unknown };
+}
+
+export interface FakeTfServing {
+  url: string;
+  statusPolls: () => number;
+  /** Parsed JSON bodies of the predict requests received. */
+  predictBodies: unknown[];
+  close: () => Promise<void>;
+}
+
+/** A TF Serving REST stand-in on 127.0.0.1 with the status and predict shapes of TFSERVING.md. */
+export async function startFakeTfServing(options: FakeTfServingOptions): Promise<FakeTfServing> {
+  const model = options.modelName ?? "diabetes-prediction";
+  const predictAnswer = options.predict ?? { status: 200, body: { predictions: [[0.73]] } };
+  let polls = 0;
+  const predictBodies: unknown[] = [];
+  const server = http.createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      const send = (status: number, value: unknown) => {
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(value));
+      };
+      if (request.method === "GET" && request.url === `/v1/models/${model}`) {
+        const state = options.states[Math.min(polls, options.states.length - 1)];
+        polls += 1;
+        return send(200, { model_version_status: [{ version: "1763528202", state, status: { error_code: "OK", error_message: "" } }] });
+      }
+      if (request.method === "POST" && request.url === `/v1/models/${model}:predict`) {
+        predictBodies.push(JSON.parse(body));
+        return send(predictAnswer.status, predictAnswer.body);
+      }
+      send(404, { error: `Servable not found for request: ${request.method} ${request.url}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    statusPolls: () => polls,
+    predictBodies,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
