@@ -68,7 +68,9 @@ function runner(executable: string, timeoutMs: number): CliRunner {
       const stdout = collect(child.stdout, options.echoStdout ?? false);
       const stderr = collect(child.stderr, true);
       child.on("error", (error) => resolve({ code: null, stdout: stdout(), stderr: `${stderr()}${error.message}` }));
-      child.on("close", (code) => resolve({ code, stdout: stdout(), stderr: stderr() }));
+      child.on("close", (code, signal) =>
+        resolve({ code, stdout: stdout(), stderr: signal ? `${stderr()}\nstopped by ${signal} after ${Math.round(timeoutMs / 1000)}s` : stderr() }),
+      );
     });
 }
 

@@ -90,7 +90,7 @@ describe("deploy-railway against a fake railway CLI", () => {
     expect(run.calls.map((call) => call.args)).toEqual([
       ["variables", "--service", "diabetes-prediction", "--set", "PORT=8501", "--skip-deploys"],
       ["deployment", "list", "--service", "diabetes-prediction", "--json"],
-      ["up", ".build/prod/tfserving", "--path-as-root", "--service", "diabetes-prediction", "--json", "-m", "tfserving-platform/diabetes-prediction:0123456789ab"],
+      ["up", ".build/prod/tfserving", "--path-as-root", "--no-gitignore", "--service", "diabetes-prediction", "--json", "-m", "tfserving-platform/diabetes-prediction:0123456789ab"],
       ["deployment", "list", "--service", "diabetes-prediction", "--json"],
       ["deployment", "list", "--service", "diabetes-prediction", "--json"],
       ["domain", "list", "--service", "diabetes-prediction", "--json"],

@@ -61,7 +61,10 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
   const before = await listNewest(run, service);
 
   log(`Uploading ${inputs.contextDir} to service ${inputs.service}`);
-  const upload = await run(["up", inputs.contextDir, "--path-as-root", ...service, "--json", "-m", inputs.imageRef], { echoStdout: true });
+  // --no-gitignore: the repository ignores `.build/`, and the rendered context is already exactly what to upload.
+  const upload = await run(["up", inputs.contextDir, "--path-as-root", "--no-gitignore", ...service, "--json", "-m", inputs.imageRef], {
+    echoStdout: true,
+  });
   const outcome = readUploadOutput(upload.stdout, upload.stderr);
   if (outcome.status === "failed" || outcome.status === "crashed") {
     throw new DeployError(`Railway reports the deployment ${outcome.status.toUpperCase()}; the build and deploy logs above say why.`);
@@ -136,6 +139,8 @@ async function ensureDomain(run: CliRunner, service: string[], restPort: number,
       }
       return existing.host;
     }
+  } else {
+    log(`Could not list the service's domains (${(listed.stderr.trim() || listed.stdout.trim()).slice(0, 300)}); trying to create one`);
   }
 
   log(`Creating a Railway domain for port ${restPort}`);
