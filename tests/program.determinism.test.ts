@@ -47,4 +47,22 @@ describe("program determinism", () => {
     expect(changedResources(before, after)).toEqual(["docker:index/container:Container/serving", "docker:index/image:Image/tfserving"]);
     expect(after.outputs.contextHash).not.toBe(before.outputs.contextHash);
   });
+
+  it("in prod, a changed model byte redeploys to Railway and changes nothing else", async () => {
+    const prod = () =>
+      runProgram({
+        stack: "prod",
+        config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "determinism-token" },
+        secretKeys: ["railwayToken"],
+        state: (args) =>
+          args.type === "command:local:Command"
+            ? { stdout: JSON.stringify({ host: "d.up.railway.app", url: "https://d.up.railway.app", deploymentId: "dep-1" }) }
+            : undefined,
+      });
+    const first = await prod();
+    expect(changedResources(first, await prod())).toEqual([]);
+    const weights = path.join(modelDir, "1763528202", "saved_model.pb");
+    fs.appendFileSync(weights, "x");
+    expect(changedResources(first, await prod())).toEqual(["command:local:Command/serving-deploy"]);
+  });
 });
