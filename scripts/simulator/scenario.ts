@@ -28,8 +28,8 @@ export const DEFAULT_BASE: ScenarioBase = {
   latencyMs: { min: 20, max: 60 },
 };
 
-/** How much a spike multiplies the base rate: well above the default 3x spike factor. */
-export const SPIKE_MULTIPLIER = 6;
+/** How much a spike multiplies the base rate: far above the default 3x spike factor, so the spike alert holds long enough to fire. */
+export const SPIKE_MULTIPLIER = 10;
 
 /**
  * The named scenarios, each a variation of a steady base: `errors` fails a quarter of requests with two

@@ -1,0 +1,292 @@
+/**
+ * The monitoring end to end: the REAL prometheus.yml and rules (from the program's renderers) loaded by
+ * Debian's prometheus, scraping the TF Serving simulator; every dashboard panel query (from the BUILT
+ * dashboard JSON) and every alert checked against what the simulator is doing.
+ *
+ * Time is compressed for the test only. Scrape and evaluation run every 1s (set through the stack's own
+ * config keys). The rule objects and panel queries are then transformed, not re-typed: every range
+ * window and every `for` is divided by TIME_SCALE (1m -> 4s, i.e. 4 scrapes, the fewest that give a
+ * steady rate(); 5m -> 20s; 15m -> 60s; lowTrafficFor 10m -> 40s). The expressions are otherwise exactly
+ * the production ones; the production windows and `for` durations are checked by the promtool unit tests
+ * in tests/monitoring/rules.test.ts.
+ */
+import * as fs from "node:fs";
+import { StackConfig, durationMs, parseStackConfig } from "../../components/config/stackConfig";
+import { PANEL_TITLES, dashboardInput, dashboardJson } from "../../components/grafana/dashboard";
+import { PROMETHEUS_DATA_SOURCE } from "../../components/grafana/dataSource";
+import { prometheusConfigInput, renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
+import { servingQueries } from "../../components/monitoring/promql";
+import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
+import { Simulator, startSimulator } from "../../scripts/simulator/server";
+import { tempDir, writeFile } from "../support/promtool";
+import { PrometheusServer, Sample, freePort, startPrometheus, waitFor } from "../support/prometheusServer";
+import { makeTestCertificates } from "../support/selfSignedCert";
+
+const TIME_SCALE = 15;
+
+function shorten(duration: string): string {
+  const ms = durationMs(duration);
+  if (!ms) throw new Error(`not a duration: ${duration}`);
+  const scaled = Math.round(ms / TIME_SCALE);
+  return scaled % 1000 === 0 ? `${scaled / 1000}s` : `${scaled}ms`;
+}
+
+/** Every `[window]` of an expression, shortened; Grafana's interval variables become the shortened 1m. */
+function compress(expr: string): string {
+  const shortened = expr
+    .replace(/\[((?:\d+(?:ms|[smhdwy]))+)\]/g, (_, window: string) => `[${shorten(window)}]`)
+    .replace(/\$__rate_interval|\$__interval/g, shorten("1m"));
+  if (/\$__/.test(shortened)) throw new Error(`unhandled Grafana variable in ${expr}`);
+  return shortened;
+}
+
+/** The stack's rule groups with windows and `for` durations compressed (see the file comment). */
+function compressedRules(config: StackConfig): RuleGroups {
+  const groups = ruleGroups({ ...rulesInput(config), targetDownFor: TARGET_DOWN_FOR });
+  return {
+    recording: { ...groups.recording, rules: groups.recording.rules.map((rule) => ({ ...rule, expr: compress(rule.expr) })) },
+    alerting: {
+      ...groups.alerting,
+      rules: groups.alerting.rules.map((rule) => ({ ...rule, expr: compress(rule.expr), ...(rule.for ? { for: shorten(rule.for) } : {}) })),
+    },
+  };
+}
+
+/** Test-only intervals, set through the stack config keys a user would set. */
+const FAST = { globalScrapeInterval: "1s", scrapeInterval: "1s", evaluationInterval: "1s" };
+
+interface Stack {
+  config: StackConfig;
+  simulator: Simulator;
+  prometheus: PrometheusServer;
+  dir: string;
+}
+
+async function startStack(config: StackConfig, tls?: { key: string; cert: string; caFile: string }, dir = tempDir("tfserving-e2e")): Promise<Stack> {
+  const simulator = await startSimulator({
+    modelName: config.modelName,
+    metricsPath: config.metricsPath,
+    scenario: presetScenario("steady"),
+    ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+  });
+  try {
+    const port = await freePort();
+    const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(compressedRules(config)));
+    const configText = renderPrometheusConfig(
+      prometheusConfigInput(
+        config,
+        { target: `127.0.0.1:${simulator.port}`, scheme: tls ? "https" : "http" },
+        { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, ...(tls ? { tlsConfig: { ca_file: tls.caFile } } : {}) },
+      ),
+    );
+    const prometheus = await startPrometheus(port, writeFile(dir, "prometheus.yml", configText), dir);
+    return { config, simulator, prometheus, dir };
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
+}
+
+async function stopStack(stack: Stack | undefined): Promise<void> {
+  if (!stack) return;
+  await stack.prometheus.stop();
+  await stack.simulator.close();
+  fs.rmSync(stack.dir, { recursive: true, force: true });
+}
+
+async function expectTargetUp(stack: Stack, scheme: "http" | "https"): Promise<void> {
+  const url = `${scheme}://127.0.0.1:${stack.simulator.port}${stack.config.metricsPath}`;
+  const target = await waitFor(`${stack.config.scrapeJobName} to be up`, 20_000, async () => {
+    const found = (await stack.prometheus.targets()).find((candidate) => candidate.job === stack.config.scrapeJobName);
+    if (found?.health !== "up") throw new Error(`target: ${JSON.stringify(found)}`);
+    return found;
+  });
+  expect(target.scrapeUrl).toBe(url);
+}
+
+const one = (samples: Sample[], what: string): number => {
+  if (samples.length !== 1) throw new Error(`${what}: expected one sample, got ${JSON.stringify(samples)}`);
+  return samples[0].value;
+};
+
+/** |actual - expected| <= tolerance, with the query named in the failure. */
+function expectNear(what: string, actual: number, expected: number, tolerance: number): void {
+  if (!(Math.abs(actual - expected) <= tolerance)) throw new Error(`${what}: ${actual} is not within ${expected} ± ${tolerance}`);
+}
+
+function expectInBucket(what: string, actualMs: number, lowerMs: number, upperMs: number): void {
+  if (!(actualMs > lowerMs && actualMs <= upperMs)) throw new Error(`${what}: ${actualMs} ms is outside the bucket (${lowerMs}, ${upperMs}] ms`);
+}
+
+const simulatedTotal = async (simulator: Simulator) =>
+  (await simulator.metrics())
+    .split("\n")
+    .filter((line) => line.startsWith(":tensorflow:serving:request_count{"))
+    .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+
+describe("Prometheus scrapes an https target with a private CA (prod-style stack)", () => {
+  let stack: Stack | undefined;
+  const dir = tempDir("tfserving-e2e-tls");
+  const config = parseStackConfig({
+    stack: "prod",
+    projectDir: dir,
+    values: { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "set", ...FAST },
+  });
+
+  beforeAll(async () => {
+    stack = await startStack(config, makeTestCertificates(dir), dir);
+  }, 60_000);
+  afterAll(() => stopStack(stack));
+
+  it("shows the job up at its https scrape URL and stores what it scraped", async () => {
+    await expectTargetUp(stack!, "https");
+    const total = servingQueries(config.modelName, config.scrapeJobName).totalRequests;
+    const value = await waitFor("scraped requests", 20_000, async () => {
+      const samples = await stack!.prometheus.query(total);
+      return samples.length === 1 && samples[0].value > 0 ? samples[0].value : undefined;
+    });
+    expect(value).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("dashboard queries and alerts against a simulated TF Serving (dev stack, http)", () => {
+  let stack: Stack | undefined;
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  const rate = DEFAULT_BASE.ratePerSecond;
+  const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.flatMap(
+    (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
+      (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
+  ) as { key: string; expr: string }[];
+  const queryOf = (key: string) => queries.find((query) => query.key === key)!.expr;
+
+  /** Pending or firing alerts, sorted, as `name:state`. */
+  const activeAlerts = async () => (await stack!.prometheus.alerts()).map(({ name, state }) => `${name}:${state}`).sort();
+  const expectExactlyFiring = (names: AlertName[], what: string) =>
+    waitFor(`exactly ${names.join(", ")} firing (${what})`, 30_000, async () => {
+      const active = await activeAlerts();
+      const expected = [...names, "Watchdog"].map((name) => `${name}:firing`).sort();
+      if (JSON.stringify(active) !== JSON.stringify(expected)) throw new Error(`active: ${active.join(", ")}`);
+      return active;
+    });
+  const waitForFiring = (name: AlertName, timeoutMs: number) =>
+    waitFor(`${name} to fire`, timeoutMs, async () => {
+      const active = await activeAlerts();
+      if (!active.includes(`${name}:firing`)) throw new Error(`active: ${active.join(", ") || "none"}`);
+      return active;
+    });
+
+  beforeAll(async () => {
+    stack = await startStack(config);
+  }, 60_000);
+  afterAll(() => stopStack(stack));
+
+  it("shows the job up at its http scrape URL, keeping the configured metrics path", async () => {
+    await expectTargetUp(stack!, "http");
+  }, 30_000);
+
+  it("answers every dashboard panel query with the steady scenario's values; only Watchdog fires", async () => {
+    // The longest compressed window (15m -> 60s) must be full of steady traffic before values are exact.
+    const job = `up{job="${config.scrapeJobName}"}`;
+    await waitFor("60s of scrapes", 90_000, async () => {
+      const samples = await stack!.prometheus.query(`count_over_time(${job}[62s])`);
+      return samples[0]?.value >= 61 ? true : undefined;
+    });
+
+    const before = await simulatedTotal(stack!.simulator);
+    const now = Date.now() / 1000;
+    const at = async (key: string, time = now) => stack!.prometheus.query(queryOf(key), time);
+    const after = await simulatedTotal(stack!.simulator);
+    const { errorRatio, latencyMs } = DEFAULT_BASE;
+    const T = PANEL_TITLES;
+
+    // Tolerances: a 4s window holds ~3s of increments counted in 100ms ticks, so ±20%; 20s and 60s windows ±10%.
+    // Error ratio ±0.01 absolute (the simulator spreads failures evenly). Mean latency ±10% of the uniform
+    // distribution's mean. Quantiles must land in the histogram bucket that holds the true value.
+    const checks: Record<string, () => Promise<void>> = {
+      [`${T.totalRequests} A`]: async () => {
+        const total = one(await at(`${T.totalRequests} A`), "total");
+        // Prometheus holds the last scrape (<= 1s old, allow 3s): between the simulator's count then and now.
+        expect(total).toBeLessThanOrEqual(after);
+        expect(total).toBeGreaterThanOrEqual(before - rate * 3);
+        const series = await Promise.all([now - 20, now - 10, now].map(async (time) => one(await at(`${T.totalRequests} A`, time), "total")));
+        expect(series[1]).toBeGreaterThan(series[0]);
+        expect(series[2]).toBeGreaterThan(series[1]);
+      },
+      [`${T.requestsByStatus} A`]: async () => {
+        const byStatus = Object.fromEntries((await at(`${T.requestsByStatus} A`)).map((sample) => [sample.metric.status, sample.value]));
+        expect(Object.keys(byStatus).sort()).toEqual(["INVALID_ARGUMENT", "OK"]);
+        const total = one(await at(`${T.totalRequests} A`), "total");
+        expect(byStatus.OK + byStatus.INVALID_ARGUMENT).toBe(total);
+        expectNear("share of INVALID_ARGUMENT", byStatus.INVALID_ARGUMENT / total, errorRatio, 0.01);
+        const earlier = Object.fromEntries((await at(`${T.requestsByStatus} A`, now - 10)).map((sample) => [sample.metric.status, sample.value]));
+        expect(byStatus.OK).toBeGreaterThan(earlier.OK);
+        expect(byStatus.INVALID_ARGUMENT).toBeGreaterThanOrEqual(earlier.INVALID_ARGUMENT);
+      },
+      [`${T.throughput} A`]: async () => expectNear("throughput 1m", one(await at(`${T.throughput} A`), "rate"), rate, rate * 0.2),
+      [`${T.throughput} B`]: async () => expectNear("throughput 5m", one(await at(`${T.throughput} B`), "rate"), rate, rate * 0.1),
+      [`${T.errors} A`]: async () => expectNear("errors/s", one(await at(`${T.errors} A`), "errors"), rate * errorRatio, rate * 0.01),
+      [`${T.errors} B`]: async () => expectNear("error ratio", one(await at(`${T.errors} B`), "ratio"), errorRatio, 0.01),
+      [`${T.meanLatency} A`]: async () => {
+        const mean = (latencyMs.min + latencyMs.max) / 2;
+        expectNear("mean latency ms", one(await at(`${T.meanLatency} A`), "mean"), mean, mean * 0.1);
+      },
+      // Uniform 20-60 ms: p95 = 58 ms and p99 = 59.6 ms, both in the bucket (37481.3, 67466.4] us.
+      [`${T.latencyQuantiles} A`]: async () => expectInBucket("p95", one(await at(`${T.latencyQuantiles} A`), "p95"), 37.4813, 67.4664),
+      [`${T.latencyQuantiles} B`]: async () => expectInBucket("p99", one(await at(`${T.latencyQuantiles} B`), "p99"), 37.4813, 67.4664),
+      [`${T.lowTraffic} A`]: async () => expectNear("low-traffic rate", one(await at(`${T.lowTraffic} A`), "rate"), rate, rate * 0.1),
+      [`${T.spike} A`]: async () => expectNear("spike rate", one(await at(`${T.spike} A`), "rate"), rate, rate * 0.2),
+      [`${T.spike} B`]: async () => expectNear("spike limit", one(await at(`${T.spike} B`), "limit"), config.spikeFactor * rate, config.spikeFactor * rate * 0.1),
+    };
+    // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
+    expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());
+    for (const check of Object.values(checks)) await check();
+
+    expect(await activeAlerts()).toEqual(["Watchdog:firing"]);
+  }, 150_000);
+
+  it("fires TFServingTrafficSpike on a spike, and nothing else", async () => {
+    stack!.simulator.setScenario(presetScenario("spike"));
+    await waitForFiring("TFServingTrafficSpike", 30_000);
+    const spikeRate = one(await stack!.prometheus.query(queryOf(`${PANEL_TITLES.throughput} A`)), "rate");
+    expectNear("throughput during the spike", spikeRate, rate * SPIKE_MULTIPLIER, rate * SPIKE_MULTIPLIER * 0.25);
+    await expectExactlyFiring(["TFServingTrafficSpike"], "spike");
+  }, 60_000);
+
+  it("fires TFServingHighErrorRate when a quarter of requests fail, and nothing else", async () => {
+    stack!.simulator.setScenario(presetScenario("errors"));
+    await waitForFiring("TFServingHighErrorRate", 60_000);
+    // The alert's for (20s) has passed, so the 20s window holds only the errors scenario.
+    expectNear("error ratio", one(await stack!.prometheus.query(queryOf(`${PANEL_TITLES.errors} B`)), "ratio"), 0.25, 0.03);
+    const statuses = (await stack!.prometheus.query(queryOf(`${PANEL_TITLES.requestsByStatus} A`))).map((sample) => sample.metric.status);
+    expect(statuses.sort()).toEqual(["INVALID_ARGUMENT", "OK", "UNAVAILABLE"]);
+    await expectExactlyFiring(["TFServingHighErrorRate"], "errors");
+  }, 90_000);
+
+  it("fires TFServingHighLatencyP95 when requests slow down, and nothing else", async () => {
+    stack!.simulator.setScenario(presetScenario("slow"));
+    await waitForFiring("TFServingHighLatencyP95", 60_000);
+    // Uniform 600-1000 ms: p95 = 980 ms in the bucket (708235, 1.27482e+06] us; mean 800 ms.
+    expectInBucket("p95 while slow", one(await stack!.prometheus.query(queryOf(`${PANEL_TITLES.latencyQuantiles} A`)), "p95"), 708.235, 1274.82);
+    expectNear("mean latency while slow", one(await stack!.prometheus.query(queryOf(`${PANEL_TITLES.meanLatency} A`)), "mean"), 800, 80);
+    await expectExactlyFiring(["TFServingHighLatencyP95"], "slow");
+  }, 90_000);
+
+  it("fires TFServingLowTraffic on silence while the target stays up, and nothing else", async () => {
+    stack!.simulator.setScenario(presetScenario("silence"));
+    await waitForFiring("TFServingLowTraffic", 120_000);
+    expect(one(await stack!.prometheus.query(queryOf(`${PANEL_TITLES.lowTraffic} A`)), "rate")).toBe(0);
+    const total = queryOf(`${PANEL_TITLES.totalRequests} A`);
+    const [earlier, later] = await Promise.all([Date.now() / 1000 - 5, Date.now() / 1000].map(async (time) => one(await stack!.prometheus.query(total, time), "total")));
+    expect(later).toBe(earlier);
+    await expectExactlyFiring(["TFServingLowTraffic"], "silence");
+  }, 150_000);
+
+  it("fires TFServingTargetDown when TF Serving stops answering", async () => {
+    await stack!.simulator.close();
+    await waitForFiring("TFServingTargetDown", 30_000);
+    const target = (await stack!.prometheus.targets()).find((candidate) => candidate.job === config.scrapeJobName);
+    expect(target?.health).toBe("down");
+    await expectExactlyFiring(["TFServingLowTraffic", "TFServingTargetDown"], "target down");
+  }, 60_000);
+});
