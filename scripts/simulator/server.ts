@@ -27,8 +27,6 @@ export interface SimulatorOptions {
   tls?: { key: string; cert: string };
   /** How often synthetic requests are counted; short, so every scrape sees the set rate. */
   tickMs?: number;
-  /** Version reported by GET /v1/models/<name>. */
-  modelVersion?: string;
 }
 
 export interface Simulator {
@@ -76,7 +74,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (request.method === "GET" && path === modelPath) {
       metrics.record({ status: "OK", latencyMs: 0.1, api: "" });
-      const status = { version: options.modelVersion ?? "1", state: "AVAILABLE", status: { error_code: "OK", error_message: "" } };
+      const status = { version: "1", state: "AVAILABLE", status: { error_code: "OK", error_message: "" } };
       send(200, JSON.stringify({ model_version_status: [status] }));
       return;
     }

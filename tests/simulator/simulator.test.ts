@@ -1,6 +1,10 @@
+import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { parseStackConfig } from "../../components/config/stackConfig";
 import { CONTENT_TYPE, LATENCY_BOUNDS_US, TfServingMetrics, formatBound } from "../../scripts/simulator/exposition";
 import { OutcomeSource, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
+import { PROJECT_DIR } from "../support/program";
+import { waitFor } from "../support/prometheusServer";
 
 // Copied from shared/TFSERVING.md: the bounds exactly as TF Serving prints them.
 const PRINTED_BOUNDS =
@@ -168,4 +172,29 @@ describe("simulator server", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await total()).toBe(stopped);
   });
+});
+
+describe("npm run simulate", () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterEach(() => {
+    child?.kill("SIGKILL");
+  });
+
+  it("serves the stack's default metrics path on 127.0.0.1 and switches scenario from stdin", async () => {
+    child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/simulate.ts", "--port", "0", "--rate", "5"], { cwd: PROJECT_DIR });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const url = await waitFor("the simulator's address", 20_000, async () => /on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stderr)?.[1], 100);
+    expect(stderr).toContain("scenario steady: 5 req/s, 2% errors (INVALID_ARGUMENT), latency 20-60 ms");
+
+    const { metricsPath } = parseStackConfig({ stack: "dev", projectDir: PROJECT_DIR, values: { modelDir: "model" } });
+    const response = await fetch(`${url}${metricsPath}`);
+    expect(response.headers.get("content-type")).toBe(CONTENT_TYPE);
+    expect(await response.text()).toContain("# TYPE :tensorflow:serving:runtime_latency histogram");
+
+    child.stdin.write("spike\n");
+    await waitFor("the switch to spike", 10_000, async () => (stderr.includes("scenario spike: 50 req/s") ? true : undefined), 100);
+    child.stdin.write("loud\n");
+    await waitFor("the refusal of an unknown scenario", 10_000, async () => (stderr.includes(`unknown scenario "loud"`) ? true : undefined), 100);
+  }, 30_000);
 });
