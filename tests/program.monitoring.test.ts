@@ -53,6 +53,27 @@ describe("monitoring under mocks", () => {
     expect(run.byType("tfserving-platform:monitoring:Alertmanager")).toEqual([]);
   });
 
+  it("prod: Prometheus scrapes exactly the Railway domain output over https, still bound to loopback", async () => {
+    const deployed = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-1" };
+    const run = await runProgram({
+      stack: "prod",
+      config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "token" },
+      secretKeys: ["railwayToken"],
+      // The deploy command's last stdout line is its result.
+      state: (args) => (args.type === "command:local:Command" ? { stdout: `${JSON.stringify(deployed)}\n` } : undefined),
+    });
+    const prometheus = run.one(CONTAINER, "prometheus");
+    const job = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string).scrape_configs[0];
+    expect(run.outputs.railwayDomain).toBe(deployed.host);
+    expect(job).toMatchObject({ job_name: "tf-serving-railway", scheme: "https", metrics_path: "/monitoring/prometheus/metrics" });
+    expect(job.static_configs).toEqual([{ targets: [run.outputs.railwayDomain] }]);
+    expect(job.tls_config).toBeUndefined();
+    expect(prometheus.inputs.name).toBe("tfserving-prod-prometheus");
+    expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ internal: 9090, external: 9090, ip: "127.0.0.1" })]);
+    expect(prometheus.inputs.volumes).toEqual([expect.objectContaining({ volumeName: "tfserving-prod-prometheus-data" })]);
+    expect(run.outputs.prometheusUrl).toBe("http://127.0.0.1:9090");
+  });
+
   it("follows the Prometheus config keys: host port, bind address, retention, job name, intervals", async () => {
     const run = await runProgram({
       stack: "dev",
