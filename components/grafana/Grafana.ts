@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as grafana from "@pulumiverse/grafana";
 import { StackConfig } from "../config/stackConfig";
-import { hostForUrl } from "../monitoring/Prometheus";
+import { hostForUrl } from "../shared/hostUrl";
 import { dashboardInput, dashboardJson } from "./dashboard";
 import { PROMETHEUS_DATA_SOURCE, prometheusDataSourceSettings } from "./dataSource";
 

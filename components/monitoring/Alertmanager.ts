@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
-import { hostForUrl } from "./Prometheus";
+import { hostForUrl } from "../shared/hostUrl";
 import { ALERTMANAGER_PATHS, ALERTMANAGER_PORT, renderAlertmanagerConfig } from "./alertmanagerConfig";
 
 export interface AlertmanagerArgs {

@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
 import { ServingEndpoint } from "../serving/endpoint";
+import { hostForUrl } from "../shared/hostUrl";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, prometheusConfigInput, renderPrometheusConfig } from "./prometheusConfig";
 import { renderRules, ruleGroups, rulesInput } from "./rules";
 
@@ -83,11 +84,4 @@ export class Prometheus extends pulumi.ComponentResource {
     this.internalUrl = this.container.id.apply(() => `http://${containerName}:${PROMETHEUS_PORT}`);
     this.registerOutputs({ url: this.url, internalUrl: this.internalUrl });
   }
-}
-
-/** A bind-all address is reached through loopback; IPv6 literals need brackets in a URL. */
-export function hostForUrl(bindAddress: string): string {
-  if (bindAddress === "0.0.0.0") return "127.0.0.1";
-  if (bindAddress === "::") return "[::1]";
-  return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
 }

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { ServingEndpoint } from "./endpoint";
 
@@ -38,7 +39,7 @@ export class LocalServing extends pulumi.ComponentResource {
       { parent: this, deleteBeforeReplace: true },
     );
 
-    const hostUrl = `http://${urlHost(args.hostBindAddress)}:${args.hostPort}`;
+    const hostUrl = `http://${hostForUrl(args.hostBindAddress)}:${args.hostPort}`;
     this.ready = nodeScriptCommand(
       `${name}-ready`,
       {
@@ -61,11 +62,4 @@ export class LocalServing extends pulumi.ComponentResource {
     };
     this.registerOutputs({ url: this.endpoint.url, scrapeTarget: this.endpoint.scrapeTarget });
   }
-}
-
-/** A bind-all address is reached through loopback; IPv6 literals need brackets in a URL. */
-function urlHost(bindAddress: string): string {
-  if (bindAddress === "0.0.0.0") return "127.0.0.1";
-  if (bindAddress === "::") return "[::1]";
-  return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
 }
