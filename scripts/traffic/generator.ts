@@ -45,6 +45,9 @@ export function checkLimits(ratePerSecond: number, durationSeconds: number): voi
   if (!(durationSeconds > 0 && durationSeconds <= MAX_DURATION_SECONDS)) {
     throw new Error(`--duration must be above 0 and at most ${MAX_DURATION_SECONDS}s (got ${durationSeconds}s); run it again for more`);
   }
+  if (Math.round(ratePerSecond * durationSeconds) < 1) {
+    throw new Error(`--rate ${ratePerSecond} for --duration ${durationSeconds}s sends no request; raise one of them`);
+  }
 }
 
 /** Nearest-rank percentile of ascending values. */

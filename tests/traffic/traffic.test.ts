@@ -32,6 +32,7 @@ describe("limits and formatting", () => {
     expect(() => checkLimits(MAX_RATE_PER_SECOND + 1, 10)).toThrow("--rate must be above 0 and at most 50 requests/s (got 51)");
     expect(() => checkLimits(0, 10)).toThrow("--rate");
     expect(() => checkLimits(5, 601)).toThrow("--duration must be above 0 and at most 600s (got 601s)");
+    expect(() => checkLimits(0.2, 2)).toThrow("--rate 0.2 for --duration 2s sends no request");
     expect(() => checkLimits(50, 600)).not.toThrow();
   });
 
