@@ -33,6 +33,8 @@ export interface ServingQueries {
   meanLatencyMs(window: Window): string;
   /** A quantile (0..1) of REST predict latency in ms over the window. */
   latencyQuantileMs(quantile: number, window: Window): string;
+  /** Present only when the request series already existed `window` ago, i.e. a rate over that window is complete. */
+  requestHistory(window: Window): string;
   /** Prometheus' own health of the TF Serving scrape job: 1 up, 0 down. */
   targetUp: string;
 }
@@ -58,6 +60,7 @@ export function servingQueries(modelName: string, jobName: string): ServingQueri
       `sum(rate(${METRICS.requestLatency}_sum{${predictRest}}[${window}])) / sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}])) / 1000`,
     latencyQuantileMs: (quantile, window) =>
       `histogram_quantile(${quantile}, sum by (le) (rate(${METRICS.requestLatency}_bucket{${predictRest}}[${window}]))) / 1000`,
+    requestHistory: (window) => `count(${requests} offset ${window})`,
     targetUp: `up{job=${labelValue(jobName)}}`,
   };
 }
@@ -89,9 +92,12 @@ export function alertExpressions(queries: ServingQueries, thresholds: AlertThres
   const detectors = detectorSeries(queries, thresholds);
   return {
     lowTraffic: `${detectors.lowTrafficRate} < ${thresholds.lowTrafficThresholdRps}`,
+    // A series younger than 15m has a 15m rate that undercounts (rate() divides by the whole window),
+    // so a new model or a fresh Prometheus would look like a spike: wait for a full baseline.
     trafficSpike:
       `${detectors.spikeRate} > ${detectors.spikeLimit}` +
-      ` and on() ${queries.requestRate("15m")} > ${thresholds.spikeMinBaselineRps}`,
+      ` and on() ${queries.requestRate("15m")} > ${thresholds.spikeMinBaselineRps}` +
+      ` and on() ${queries.requestHistory("15m")}`,
     highErrorRatio: `${queries.errorRatio("5m")} > ${thresholds.errorRatioThreshold}`,
     highLatencyP95: `${queries.latencyQuantileMs(0.95, "5m")} > ${thresholds.latencyP95ThresholdMs}`,
     targetDown: `${queries.targetUp} == 0 or absent(${queries.targetUp})`,

@@ -32,10 +32,11 @@ function shorten(duration: string): string {
   return scaled % 1000 === 0 ? `${scaled / 1000}s` : `${scaled}ms`;
 }
 
-/** Every `[window]` of an expression, shortened; Grafana's interval variables become the shortened 1m. */
+/** Every `[window]` and `offset` of an expression, shortened; Grafana's interval variables become the shortened 1m. */
 function compress(expr: string): string {
   const shortened = expr
     .replace(/\[((?:\d+(?:ms|[smhdwy]))+)\]/g, (_, window: string) => `[${shorten(window)}]`)
+    .replace(/ offset ((?:\d+(?:ms|[smhdwy]))+)/g, (_, window: string) => ` offset ${shorten(window)}`)
     .replace(/\$__rate_interval|\$__interval/g, shorten("1m"));
   if (/\$__/.test(shortened)) throw new Error(`unhandled Grafana variable in ${expr}`);
   return shortened;

@@ -108,6 +108,12 @@ const alertCases: Case[] = [
     expect: [["20m30s", false], ["21m", false], ["22m", false], ["23m", false], ["25m", false]],
   },
   {
+    name: "a brand-new series at 1 req/s (its 15m rate still undercounts): silent until the baseline is complete",
+    alert: "TFServingTrafficSpike",
+    input: [upSeries, { series: requests("OK"), values: counter(1, 80) }],
+    expect: [["3m", false], ["6m", false], ["10m", false], ["19m", false]],
+  },
+  {
     name: "error ratio 6% (threshold 5%): fires after errorRatioFor",
     alert: "TFServingHighErrorRate",
     input: [upSeries, { series: requests("OK"), values: counter(9.4, 60) }, { series: requests("INVALID_ARGUMENT"), values: counter(0.6, 60) }],
