@@ -1,0 +1,143 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+const WORKFLOWS = path.join(__dirname, "..", ".github", "workflows");
+const STACKS = ["dev", "prod"];
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  strategy?: { matrix?: { stack?: string[] } };
+  concurrency?: { group?: string; "cancel-in-progress"?: boolean };
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+function load(file: string): { text: string; workflow: Workflow } {
+  const text = fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
+  return { text, workflow: parse(text) as Workflow };
+}
+
+const needsOf = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
+const pulumiStep = (job: Job) => job.steps.find((step) => step.uses?.startsWith("pulumi/actions@"));
+
+/** Jobs that run the test suite (install first), named so a pulumi job can be checked to need one. */
+function testJobs(workflow: Workflow): string[] {
+  return Object.entries(workflow.jobs)
+    .filter(([, job]) => {
+      const runs = job.steps.map((step) => step.run ?? "");
+      const ci = runs.findIndex((run) => /^npm ci\b/.test(run));
+      const test = runs.findIndex((run) => run.trim() === "npm test");
+      return ci >= 0 && test > ci;
+    })
+    .map(([name]) => name);
+}
+
+describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
+  const { text, workflow } = load(file);
+
+  test("pins every action to a version, never a branch", () => {
+    const uses = Object.values(workflow.jobs).flatMap((job) => job.steps.flatMap((step) => (step.uses ? [step.uses] : [])));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const ref of uses) {
+      expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
+      expect(ref).not.toMatch(/@(main|master)$/);
+    }
+    expect(uses).toEqual(expect.arrayContaining(["actions/checkout@v4", "actions/setup-node@v4", "pulumi/actions@v6"]));
+  });
+
+  test("takes tokens only from GitHub secrets", () => {
+    const envs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.env ?? {}));
+    const pulumiEnv = Object.values(workflow.jobs).map(pulumiStep).find(Boolean)?.env;
+    expect(pulumiEnv).toEqual({
+      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+      RAILWAY_TOKEN: "${{ secrets.RAILWAY_TOKEN }}",
+    });
+    for (const env of envs) {
+      for (const [name, value] of Object.entries(env)) {
+        if (/TOKEN|SECRET|PASSWORD|KEY/i.test(name)) expect(value).toBe(`\${{ secrets.${name} }}`);
+      }
+    }
+    // No Pulumi access token or Railway-looking literal anywhere in the file.
+    expect(text).not.toMatch(/pul-[0-9a-f]{20,}/);
+    expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+    for (const expression of text.match(/\$\{\{[^}]*\}\}/g) ?? []) {
+      if (/TOKEN/i.test(expression)) expect(expression).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
+    }
+  });
+
+  test("runs the tests with Node 20, the npm cache and the Prometheus tools", () => {
+    const [name] = testJobs(workflow);
+    expect(name).toBeDefined();
+    const steps = workflow.jobs[name].steps;
+    expect(steps[0].uses).toBe("actions/checkout@v4");
+    const setupNode = steps.find((step) => step.uses === "actions/setup-node@v4");
+    expect(setupNode?.with).toMatchObject({ "node-version": 20, cache: "npm" });
+    const install = steps.findIndex((step) => /apt-get install -y .*\bprometheus prometheus-alertmanager\b/.test(step.run ?? ""));
+    expect(steps[install].run).toMatch(/^sudo apt-get update && sudo apt-get install -y /);
+    expect(install).toBeLessThan(steps.findIndex((step) => step.run?.trim() === "npm test"));
+  });
+
+  test("runs pulumi for both stacks only after the tests passed", () => {
+    const pulumiJobs = Object.entries(workflow.jobs).filter(([, job]) => pulumiStep(job));
+    expect(pulumiJobs).toHaveLength(1);
+    const [[, job]] = pulumiJobs;
+    expect(job.strategy?.matrix?.stack).toEqual(STACKS);
+    expect(needsOf(job).some((need) => testJobs(workflow).includes(need))).toBe(true);
+    expect(job.steps.findIndex((step) => /^npm ci\b/.test(step.run ?? ""))).toBeLessThan(job.steps.indexOf(pulumiStep(job)!));
+    expect(pulumiStep(job)!.with).toMatchObject({ "stack-name": "${{ matrix.stack }}", policyPacks: "policy" });
+  });
+
+  test("grants no more than read access to the contents at the top level", () => {
+    expect(workflow.permissions).toEqual({ contents: "read" });
+  });
+});
+
+describe("pull-request.yml", () => {
+  const { workflow } = load("pull-request.yml");
+  const preview = Object.values(workflow.jobs).find((job) => pulumiStep(job))!;
+
+  test("triggers on pull requests only", () => {
+    expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
+  });
+
+  test("previews with a refresh and comments on the PR", () => {
+    expect(pulumiStep(preview)!.with).toMatchObject({ command: "preview", "comment-on-pr": true, refresh: true });
+  });
+
+  test("only the commenting job may write to pull requests", () => {
+    expect(preview.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    for (const job of Object.values(workflow.jobs)) {
+      if (job !== preview) expect(job.permissions?.["pull-requests"]).toBeUndefined();
+    }
+  });
+});
+
+describe("deploy.yml", () => {
+  const { workflow } = load("deploy.yml");
+  const up = Object.values(workflow.jobs).find((job) => pulumiStep(job))!;
+
+  test("triggers on pushes to main only", () => {
+    expect(workflow.on).toEqual({ push: { branches: ["main"] } });
+  });
+
+  test("runs a refreshed pulumi up, one update per stack at a time, never cancelling one", () => {
+    expect(pulumiStep(up)!.with).toMatchObject({ command: "up", refresh: true });
+    expect(up.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
+  });
+
+  test("never writes to the repository or pull requests", () => {
+    for (const job of Object.values(workflow.jobs)) expect(job.permissions ?? { contents: "read" }).toEqual({ contents: "read" });
+  });
+});
