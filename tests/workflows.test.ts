@@ -32,17 +32,27 @@ function load(file: string): { text: string; workflow: Workflow } {
 const needsOf = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
 const pulumiStep = (job: Job) => job.steps.find((step) => step.uses?.startsWith("pulumi/actions@"));
 
-/** Jobs that run the test suite (install first), named so a pulumi job can be checked to need one. */
+const CI_ENTRY = "bash .ci/run";
+
+/** Jobs that run the test suite through the CI entry point, named so a pulumi job can be checked to need one. */
 function testJobs(workflow: Workflow): string[] {
   return Object.entries(workflow.jobs)
-    .filter(([, job]) => {
-      const runs = job.steps.map((step) => step.run ?? "");
-      const ci = runs.findIndex((run) => /^npm ci\b/.test(run));
-      const test = runs.findIndex((run) => run.trim() === "npm test");
-      return ci >= 0 && test > ci;
-    })
+    .filter(([, job]) => job.steps.some((step) => step.run?.trim() === CI_ENTRY))
     .map(([name]) => name);
 }
+
+describe(".ci/run, the entry point both workflows' test jobs call", () => {
+  const script = fs.readFileSync(path.join(__dirname, "..", ".ci", "run"), "utf8");
+  const commands = script.split("\n").map((line) => line.trim());
+
+  test("installs promtool and amtool, then runs npm ci and npm test", () => {
+    expect(script).toMatch(/packages\+=\(prometheus\)/);
+    expect(script).toMatch(/packages\+=\(prometheus-alertmanager\)/);
+    const ci = commands.findIndex((line) => /^npm ci\b/.test(line));
+    expect(ci).toBeGreaterThanOrEqual(0);
+    expect(commands.indexOf("npm test")).toBeGreaterThan(ci);
+  });
+});
 
 describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   const { text, workflow } = load(file);
@@ -77,16 +87,13 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
     }
   });
 
-  test("runs the tests with Node 20, the npm cache and the Prometheus tools", () => {
-    const [name] = testJobs(workflow);
-    expect(name).toBeDefined();
-    const steps = workflow.jobs[name].steps;
+  test("job test checks out, sets up Node 20 with the npm cache, then runs .ci/run", () => {
+    expect(testJobs(workflow)).toEqual(["test"]);
+    const steps = workflow.jobs.test.steps;
     expect(steps[0].uses).toBe("actions/checkout@v4");
-    const setupNode = steps.find((step) => step.uses === "actions/setup-node@v4");
-    expect(setupNode?.with).toMatchObject({ "node-version": 20, cache: "npm" });
-    const install = steps.findIndex((step) => /apt-get install -y .*\bprometheus prometheus-alertmanager\b/.test(step.run ?? ""));
-    expect(steps[install].run).toMatch(/^sudo apt-get update && sudo apt-get install -y /);
-    expect(install).toBeLessThan(steps.findIndex((step) => step.run?.trim() === "npm test"));
+    const setupNode = steps.findIndex((step) => step.uses === "actions/setup-node@v4");
+    expect(steps[setupNode].with).toMatchObject({ "node-version": 20, cache: "npm" });
+    expect(steps.findIndex((step) => step.run?.trim() === CI_ENTRY)).toBeGreaterThan(setupNode);
   });
 
   test("runs pulumi for both stacks only after the tests passed", () => {
@@ -106,7 +113,11 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
 
 describe("pull-request.yml", () => {
   const { workflow } = load("pull-request.yml");
-  const preview = Object.values(workflow.jobs).find((job) => pulumiStep(job))!;
+  const preview = workflow.jobs.preview;
+
+  test("job preview is the one that runs pulumi", () => {
+    expect(pulumiStep(preview)).toBeDefined();
+  });
 
   test("triggers on pull requests only", () => {
     expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
@@ -126,7 +137,11 @@ describe("pull-request.yml", () => {
 
 describe("deploy.yml", () => {
   const { workflow } = load("deploy.yml");
-  const up = Object.values(workflow.jobs).find((job) => pulumiStep(job))!;
+  const up = workflow.jobs.up;
+
+  test("job up is the one that runs pulumi", () => {
+    expect(pulumiStep(up)).toBeDefined();
+  });
 
   test("triggers on pushes to main only", () => {
     expect(workflow.on).toEqual({ push: { branches: ["main"] } });
