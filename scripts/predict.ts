@@ -1,7 +1,8 @@
 /**
  * Sends one row to the served model and prints the probability of diabetes:
- *   npm run predict -- --url <servingUrl> [--row '{"Pregnancies":6,...}'] [--model diabetes-prediction]
+ *   npm run predict -- --url <servingUrl> [--row '{"Pregnancies":6,...}'] [--model diabetes-prediction] [--timeout-ms 10000]
  * Without --row it sends the first bundled sample row (assets/diabetes-sample-rows.json).
+ * Prints {"probability", "latencyMs", "row"} on stdout; errors (TF Serving's own message included) on stderr.
  */
 import { parseArgs } from "node:util";
 import { predict } from "../components/serving/predict";
@@ -9,12 +10,19 @@ import { loadSampleRows, parseDiabetesRow } from "../components/serving/tfExampl
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { url: { type: "string" }, row: { type: "string" }, model: { type: "string", default: "diabetes-prediction" } },
+    options: {
+      url: { type: "string" },
+      row: { type: "string" },
+      model: { type: "string", default: "diabetes-prediction" },
+      "timeout-ms": { type: "string", default: "10000" },
+    },
   });
   if (!values.url) throw new Error("--url is required: the stack output servingUrl, e.g. `pulumi stack output servingUrl`");
   const row = values.row === undefined ? loadSampleRows()[0] : parseDiabetesRow(parseJson(values.row));
-  const probability = await predict(values.url, values.model!, row);
-  console.log(JSON.stringify({ probability, row }));
+  const timeoutMs = Number(values["timeout-ms"]);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout-ms must be a positive whole number of milliseconds, got ${values["timeout-ms"]}`);
+  const { probability, latencyMs } = await predict(values.url, values.model!, row, { timeoutMs });
+  console.log(JSON.stringify({ probability, latencyMs: Math.round(latencyMs), row }));
 }
 
 function parseJson(text: string): unknown {

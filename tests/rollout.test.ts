@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
-import { readPrediction } from "../components/serving/predict";
+import { PredictionError, predict, readPrediction } from "../components/serving/predict";
 import { RolloutError, verifyRollout } from "../components/serving/rollout";
 import { loadSampleRows } from "../components/serving/tfExample";
 import { FakeTfServing, startFakeTfServing } from "./support/fakeTfServing";
@@ -93,13 +95,62 @@ describe("the scripts around it", () => {
     const sent = server.predictBodies.length;
     const ok = await runScript("scripts/predict.ts", ["--url", server.url, "--row", JSON.stringify(row)], {});
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ probability: 0.25, row });
+    expect(JSON.parse(ok.stdout)).toEqual({ probability: 0.25, latencyMs: expect.any(Number), row });
     expect(server.predictBodies.length).toBe(sent + 1);
 
     const bad = await runScript("scripts/predict.ts", ["--url", server.url, "--row", '{"Glucose": 99}'], {});
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/Invalid row: .*Pregnancies is missing/);
     expect(server.predictBodies.length).toBe(sent + 1);
+  });
+});
+
+describe("predict client", () => {
+  it("returns the probability with the HTTP status and latency", async () => {
+    const server = await startFakeTfServing({ states: ["AVAILABLE"], predict: { status: 200, body: { predictions: [[0.4]] } } });
+    try {
+      const result = await predict(`${server.url}/`, "diabetes-prediction", sampleRow);
+      expect(result).toEqual({ probability: 0.4, httpStatus: 200, latencyMs: expect.any(Number) });
+      expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps TF Serving's status on the error, so a caller can count failures by cause", async () => {
+    const server = await startFakeTfServing({ states: ["AVAILABLE"], predict: { status: 503, body: { error: "Servable not available" } } });
+    try {
+      const error = await predict(server.url, "diabetes-prediction", sampleRow).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PredictionError);
+      expect(error).toMatchObject({ httpStatus: 503, message: expect.stringContaining('TF Serving says: "Servable not available"') });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("gives up on a server that never answers after timeoutMs", async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const error = await predict(url, "diabetes-prediction", sampleRow, { timeoutMs: 100 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PredictionError);
+      expect((error as PredictionError).httpStatus).toBeUndefined();
+      expect(((error as PredictionError).cause as Error).name).toBe("TimeoutError");
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("refuses an invalid row before sending anything", async () => {
+    const server = await startFakeTfServing({ states: ["AVAILABLE"] });
+    try {
+      await expect(predict(server.url, "diabetes-prediction", { ...sampleRow, Age: 41.5 })).rejects.toThrow(/Age is an int64 feature and must be a whole number/);
+      expect(server.predictBodies).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -104,8 +104,8 @@ export interface VerifyOptions extends WaitOptions {
 export async function verifyRollout(options: VerifyOptions): Promise<{ version: string; probability: number }> {
   const version = await waitForModelAvailable(options);
   try {
-    const probability = await predict(options.servingUrl, options.modelName, options.sampleRow, {
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    const { probability } = await predict(options.servingUrl, options.modelName, options.sampleRow, {
+      timeoutMs: options.requestTimeoutMs ?? 10_000,
     });
     return { version, probability };
   } catch (error) {
