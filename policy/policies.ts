@@ -40,7 +40,7 @@ export const policies: Policies = [
   },
   {
     name: "grafana-admin-password-generated",
-    description: "Grafana's admin password is the result of a random.RandomPassword, never a literal.",
+    description: "Grafana's admin password is set, and is the result of a random.RandomPassword, never a literal.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
       const resources = args.resources.map(({ type, urn, props }) => ({ type, urn, props }));

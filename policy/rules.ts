@@ -82,10 +82,18 @@ export interface StackResource {
   props: Props;
 }
 
+/** grafana/grafana, grafana/grafana-oss or grafana/grafana-enterprise, from any registry, by tag or digest. */
+export function isGrafanaImage(ref: unknown): boolean {
+  if (typeof ref !== "string") return false;
+  const repository = ref.split("@")[0].replace(/:[^/]*$/, "");
+  return /^grafana(-oss|-enterprise)?$/.test(repository.slice(repository.lastIndexOf("/") + 1));
+}
+
 /**
  * The SDK hands validations secret values already unwrapped, so secretness itself is invisible to a policy.
  * What it can see is where the value came from: the admin password must be the result of a
  * random.RandomPassword in the same stack, which a literal in code or in plain config never is.
+ * A Grafana container without the variable is reported too: Grafana then starts with admin/admin.
  */
 export function grafanaPasswordProblems(resources: StackResource[]): { urn: string; problem: string }[] {
   const generated = new Set(
@@ -95,7 +103,12 @@ export function grafanaPasswordProblems(resources: StackResource[]): { urn: stri
     .filter((resource) => resource.type === TYPES.container)
     .flatMap((resource) => {
       const password = envValue(resource.props.envs, GRAFANA_PASSWORD_ENV);
-      if (password === undefined || generated.has(password)) return [];
+      if (password === undefined) {
+        return isGrafanaImage(resource.props.image)
+          ? [{ urn: resource.urn, problem: `${GRAFANA_PASSWORD_ENV} is not set, so Grafana's admin password is the default "admin"` }]
+          : [];
+      }
+      if (generated.has(password)) return [];
       return [
         {
           urn: resource.urn,

@@ -6,6 +6,7 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,6 +21,7 @@ import {
   buildContextOf,
   grafanaPasswordProblems,
   imagePinProblems,
+  isGrafanaImage,
   monitoringProblems,
   publicPortProblems,
   scrapeIntervalProblems,
@@ -116,6 +118,25 @@ describe("grafana-admin-password-generated", () => {
 
   test("rejects any password when the stack generates none", () => {
     expect(grafanaPasswordProblems([grafana("s3cr3tGenerated")])).toHaveLength(1);
+  });
+
+  test("rejects a Grafana container that sets no password (Grafana's default is admin)", () => {
+    const unset: StackResource = { type: TYPES.container, urn: "urn:grafana", props: { image: "grafana/grafana:13.0.1", envs: ["GF_USERS_ALLOW_SIGN_UP=false"] } };
+    expect(grafanaPasswordProblems([password, unset])).toEqual([
+      { urn: "urn:grafana", problem: expect.stringMatching(/GF_SECURITY_ADMIN_PASSWORD is not set/) },
+    ]);
+  });
+
+  test.each([
+    ["grafana/grafana:13.0.1", true],
+    ["docker.io/grafana/grafana-oss:11.0.0", true],
+    [`localhost:5000/grafana/grafana-enterprise@sha256:${"a".repeat(64)}`, true],
+    ["prom/prometheus:v3.13.1", false],
+    ["grafana/loki:3.0.0", false],
+    ["localhost:5000/grafana-proxy:1", false],
+    [undefined, false],
+  ])("isGrafanaImage(%p) is %p", (ref, expected) => {
+    expect(isGrafanaImage(ref)).toBe(expected);
   });
 });
 
@@ -293,4 +314,38 @@ describe("the pack's wiring", () => {
     );
     expect(violations).toEqual([[expect.stringMatching(/GF_SECURITY_ADMIN_PASSWORD/), "urn:grafana"]]);
   });
+});
+
+describe("the pack's install", () => {
+  const POLICY_DIR = path.join(__dirname, "..", "policy");
+  const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+
+  test("declares exactly the versions the root install provides", () => {
+    const root = manifest(path.join(__dirname, ".."));
+    const rootVersions = { ...root.dependencies, ...root.devDependencies };
+    for (const [name, version] of Object.entries(manifest(POLICY_DIR).dependencies as Record<string, string>)) {
+      expect([name, rootVersions[name]]).toEqual([name, version]);
+    }
+  });
+
+  // What `pulumi preview --policy-pack policy` does: resolve the runner from the pack's folder, run it there
+  // (ts-node type-checks the pack), and read the analyzer's port from stdout.
+  test("starts under Pulumi's policy-pack runner with nothing installed in policy/", async () => {
+    expect(fs.existsSync(path.join(POLICY_DIR, "node_modules"))).toBe(false);
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [POLICY_DIR] });
+    const child = spawn(process.execPath, [runner, "unused-engine-address", "."], { cwd: POLICY_DIR });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    try {
+      const exit = await new Promise<number | null>((resolve) => {
+        child.on("exit", resolve);
+        child.stdout.on("data", () => /^\d+\n/.test(stdout) && resolve(null));
+      });
+      expect({ exit, stdout, stderr }).toEqual({ exit: null, stdout: expect.stringMatching(/^\d+\n$/), stderr: "" });
+    } finally {
+      child.kill();
+    }
+  }, 120_000);
 });
