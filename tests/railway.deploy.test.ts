@@ -162,6 +162,8 @@ describe("deploy-railway against a fake railway CLI", () => {
     const accountEnv = { RAILWAY_TOKEN: undefined, RAILWAY_API_TOKEN: TOKEN, RAILWAY_PROJECT_ID: "proj-1", RAILWAY_ENVIRONMENT_ID: "production" };
     const ok = await deploy("success", accountEnv);
     expect(ok.code).toBe(0);
+    const upload = ok.calls.find((call) => call.args[0] === "up")!;
+    expect(upload.args.join(" ")).toContain("--service diabetes-prediction --project proj-1 --environment production --json");
     expectNoToken(ok);
     fs.rmSync(path.join(stateDir, "state.json"));
     fs.rmSync(path.join(stateDir, "calls.jsonl"));

@@ -61,8 +61,10 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
   const before = await listNewest(run, service);
 
   log(`Uploading ${inputs.contextDir} to service ${inputs.service}`);
+  // An account token is tied to no project: name it and the environment on the upload too (`--project` needs `--environment`).
+  const target = auth.kind === "account" ? ["--project", auth.projectId, "--environment", auth.environmentId] : [];
   // --no-gitignore: the repository ignores `.build/`, and the rendered context is already exactly what to upload.
-  const upload = await run(["up", inputs.contextDir, "--path-as-root", "--no-gitignore", ...service, "--json", "-m", inputs.imageRef], {
+  const upload = await run(["up", inputs.contextDir, "--path-as-root", "--no-gitignore", ...service, ...target, "--json", "-m", inputs.imageRef], {
     echoStdout: true,
   });
   const outcome = readUploadOutput(upload.stdout, upload.stderr);
