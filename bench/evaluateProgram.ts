@@ -1,21 +1,17 @@
 /**
  * One evaluation of index.ts under Pulumi's mocks, in its own process (a fresh runtime each time).
- * Reads MockRunOptions as JSON from BENCH_OPTIONS and writes timing plus resources to BENCH_RESULT
+ * Reads {stack, modelDir} as JSON from BENCH_OPTIONS and writes timing plus resources to BENCH_RESULT
  * (stdout belongs to Pulumi's log lines).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluateWithMocks } from "../tests/support/mockProgram";
+import { evaluateWithMocks, stackRunOptions } from "../tests/support/mockProgram";
 
 async function main(): Promise<void> {
-  const { commandStdout, ...options } = JSON.parse(process.env.BENCH_OPTIONS ?? "{}");
+  const { stack, modelDir } = JSON.parse(process.env.BENCH_OPTIONS ?? "{}");
   const started = process.hrtime.bigint();
   const pulumi = await import("@pulumi/pulumi");
-  const result = await evaluateWithMocks(pulumi, () => import(path.join(__dirname, "..", "index")), {
-    ...options,
-    // A command resource's stdout, e.g. the Railway deploy's final JSON line.
-    state: (args) => (args.type === "command:local:Command" && commandStdout ? { stdout: commandStdout } : undefined),
-  });
+  const result = await evaluateWithMocks(pulumi, () => import(path.join(__dirname, "..", "index")), stackRunOptions(stack, modelDir));
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
   fs.writeFileSync(process.env.BENCH_RESULT!, JSON.stringify({ elapsedMs, resources: result.resources, outputs: result.outputs }));
 }

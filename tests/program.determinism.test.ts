@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeModelDir, removeDir } from "./support/modelFixture";
-import { ProgramRun, runProgram } from "./support/program";
+import { ProgramRun, runProgram, stackRunOptions } from "./support/program";
 
 /** `type/name` of every resource whose inputs differ between two runs (or exist in only one). */
 function changedResources(before: ProgramRun, after: ProgramRun): string[] {
@@ -19,18 +19,17 @@ describe("program determinism", () => {
     modelDir = makeModelDir(["1763528202"]);
   });
   afterAll(() => removeDir(modelDir));
-  const config = () => ({ modelDir, deployTarget: "local" });
 
   it("gives identical inputs for every resource when nothing changed, so a no-op `pulumi up` does nothing", async () => {
-    const first = await runProgram({ stack: "dev", config: config() });
-    const second = await runProgram({ stack: "dev", config: config() });
+    const first = await runProgram(stackRunOptions("dev", modelDir));
+    const second = await runProgram(stackRunOptions("dev", modelDir));
     expect(first.resources.length).toBeGreaterThan(3);
     expect(changedResources(first, second)).toEqual([]);
     expect(second.outputs).toEqual(first.outputs);
   });
 
   it("leaks no absolute temp path or timestamp into any input", async () => {
-    const run = await runProgram({ stack: "dev", config: config() });
+    const run = await runProgram(stackRunOptions("dev", modelDir));
     const inputs = JSON.stringify(run.resources.map((resource) => resource.inputs));
     expect(inputs).not.toContain(modelDir);
     expect(inputs).not.toContain(path.resolve("."));
@@ -38,27 +37,18 @@ describe("program determinism", () => {
   });
 
   it("changes only the image and what runs it when one byte of the model changes", async () => {
-    const before = await runProgram({ stack: "dev", config: config() });
+    const before = await runProgram(stackRunOptions("dev", modelDir));
     const weights = path.join(modelDir, "1763528202", "variables", "variables.data-00000-of-00001");
     const bytes = fs.readFileSync(weights);
     bytes[0] ^= 0xff;
     fs.writeFileSync(weights, bytes);
-    const after = await runProgram({ stack: "dev", config: config() });
+    const after = await runProgram(stackRunOptions("dev", modelDir));
     expect(changedResources(before, after)).toEqual(["docker:index/container:Container/serving", "docker:index/image:Image/tfserving"]);
     expect(after.outputs.contextHash).not.toBe(before.outputs.contextHash);
   });
 
   it("in prod, a changed model byte redeploys to Railway and changes nothing else", async () => {
-    const prod = () =>
-      runProgram({
-        stack: "prod",
-        config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "determinism-token" },
-        secretKeys: ["railwayToken"],
-        state: (args) =>
-          args.type === "command:local:Command"
-            ? { stdout: JSON.stringify({ host: "d.up.railway.app", url: "https://d.up.railway.app", deploymentId: "dep-1" }) }
-            : undefined,
-      });
+    const prod = () => runProgram(stackRunOptions("prod", modelDir));
     const first = await prod();
     expect(changedResources(first, await prod())).toEqual([]);
     const weights = path.join(modelDir, "1763528202", "saved_model.pb");

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
 import { makeModelDir, removeDir } from "./support/modelFixture";
-import { RegisteredResource, runProgram } from "./support/program";
+import { MOCK_DEPLOYED, RegisteredResource, runProgram, stackRunOptions } from "./support/program";
 
 const CONTAINER = "docker:index/container:Container";
 // Pulumi's wire form of a secret: { [SECRET_SIG]: SECRET_VALUE, value }.
@@ -54,17 +54,11 @@ describe("monitoring under mocks", () => {
   });
 
   it("prod: Prometheus scrapes exactly the Railway domain output over https, still bound to loopback", async () => {
-    const deployed = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-1" };
-    const run = await runProgram({
-      stack: "prod",
-      config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "token" },
-      secretKeys: ["railwayToken"],
-      // The deploy command's last stdout line is its result.
-      state: (args) => (args.type === "command:local:Command" ? { stdout: `${JSON.stringify(deployed)}\n` } : undefined),
-    });
+    // The deploy command's last stdout line is its result.
+    const run = await runProgram(stackRunOptions("prod", modelDir));
     const prometheus = run.one(CONTAINER, "prometheus");
     const job = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string).scrape_configs[0];
-    expect(run.outputs.railwayDomain).toBe(deployed.host);
+    expect(run.outputs.railwayDomain).toBe(MOCK_DEPLOYED.host);
     expect(job).toMatchObject({ job_name: "tf-serving-railway", scheme: "https", metrics_path: "/monitoring/prometheus/metrics" });
     expect(job.static_configs).toEqual([{ targets: [run.outputs.railwayDomain] }]);
     expect(job.tls_config).toBeUndefined();

@@ -1,8 +1,7 @@
 import { makeModelDir, removeDir } from "./support/modelFixture";
-import { RegisteredResource, runProgram } from "./support/program";
+import { RegisteredResource, runProgram, stackRunOptions } from "./support/program";
 
 const TOKEN = "prod-token-8c1e4b";
-const DEPLOYED = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-42" };
 const COMMAND = "command:local:Command";
 
 /** Pulumi's wire form of a secret, as the mocks see an input that holds one. */
@@ -11,12 +10,7 @@ const isSecret = (value: unknown) => typeof value === "object" && value !== null
 const unwrap = (value: unknown): unknown => (isSecret(value) ? (value as { value: unknown }).value : value);
 
 function prodRun(modelDir: string, extraConfig: Record<string, string> = {}) {
-  return runProgram({
-    stack: "prod",
-    config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: TOKEN, ...extraConfig },
-    secretKeys: ["railwayToken"],
-    state: (args) => (args.type === COMMAND ? { stdout: `Deploying...\n${JSON.stringify(DEPLOYED)}\n` } : undefined),
-  });
+  return runProgram(stackRunOptions("prod", modelDir, { token: TOKEN, extraConfig }));
 }
 
 /** Every place a string occurs in a resource's inputs, as property paths. */

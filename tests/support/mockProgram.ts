@@ -68,6 +68,27 @@ export async function evaluateWithMocks(
   return { resources, outputs, secretOutputs };
 }
 
+/** What the mocked Railway deploy command reports on its last stdout line. */
+export const MOCK_DEPLOYED = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-42" };
+
+/**
+ * Run options for the project's stacks as their stack files set them: `dev` on local Docker, `prod`
+ * on Railway with a secret token and a deploy command whose stdout ends with MOCK_DEPLOYED.
+ */
+export function stackRunOptions(
+  stack: "dev" | "prod",
+  modelDir: string,
+  { token = "prod-token-8c1e4b", extraConfig = {} }: { token?: string; extraConfig?: Record<string, string> } = {},
+): MockRunOptions {
+  if (stack === "dev") return { stack, config: { modelDir, deployTarget: "local", ...extraConfig } };
+  return {
+    stack,
+    config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: token, ...extraConfig },
+    secretKeys: ["railwayToken"],
+    state: (args) => (args.type === "command:local:Command" ? { stdout: `Deploying...\n${JSON.stringify(MOCK_DEPLOYED)}\n` } : undefined),
+  };
+}
+
 /** Outputs a real provider computes rather than echoes, so stack outputs built from them resolve. */
 function providerComputed(args: MockResourceArgs): Record<string, unknown> {
   if (args.type === "random:index/randomPassword:RandomPassword") return { result: `mock-password-${args.name}` };

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { MockRunOptions, RegisteredResource, evaluateWithMocks } from "./mockProgram";
 
 export type { RegisteredResource } from "./mockProgram";
+export { MOCK_DEPLOYED, stackRunOptions } from "./mockProgram";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
