@@ -43,7 +43,9 @@ export async function evaluateWithMocks(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...providerComputed(args), ...(options.state?.(args) ?? {}) } };
+        // A preview knows only the inputs: what a provider computes (stdout, results) stays unknown.
+        const computed = options.preview ? {} : { ...providerComputed(args), ...(options.state?.(args) ?? {}) };
+        return { id: options.preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
       },
       call(args) {
         return args.inputs;
@@ -58,7 +60,10 @@ export async function evaluateWithMocks(
   const secretOutputs = new Set<string>();
   for (const [name, value] of Object.entries(program)) {
     if (pulumi.Output.isInstance(value)) {
-      outputs[name] = await new Promise((resolve) => value.apply((inner) => resolve(inner)));
+      // During a preview an output may stay unknown and its apply never runs; isKnown/promise are the
+      // SDK's own (untyped) accessors for that state.
+      const internal = value as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+      outputs[name] = (await internal.isKnown) ? await internal.promise() : UNKNOWN_DURING_PREVIEW;
       if (await pulumi.isSecret(value)) secretOutputs.add(name);
     } else {
       outputs[name] = value;
@@ -67,6 +72,9 @@ export async function evaluateWithMocks(
   await settle(() => resources.length);
   return { resources, outputs, secretOutputs };
 }
+
+/** Stands for a stack output whose value only `pulumi up` can know. */
+export const UNKNOWN_DURING_PREVIEW = "<unknown during preview>";
 
 /** What the mocked Railway deploy command reports on its last stdout line. */
 export const MOCK_DEPLOYED = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-42" };
