@@ -61,6 +61,8 @@ describe("stack config", () => {
     ["scrapeInterval not a duration", { scrapeInterval: "5 seconds" }, "tfserving-platform:scrapeInterval", /duration/],
     ["scrapeTimeout not below the interval", { scrapeInterval: "5s", scrapeTimeout: "5s" }, "tfserving-platform:scrapeTimeout", /shorter than/],
     ["a misspelt key", { modelname: "x" }, "tfserving-platform:modelname", /did you mean tfserving-platform:modelName/],
+    ["scrapeJobName taken by the self-scrape job", { scrapeJobName: "prometheus" }, "tfserving-platform:scrapeJobName", /self-scrape/],
+    ["an empty Railway token", { deployTarget: "railway", railwayService: "svc", railwayToken: "" }, "tfserving-platform:railwayToken", /is required/],
   ] as [string, Record<string, string | undefined>, string, RegExp][])("rejects %s, naming the key", (_case, values, key, reason) => {
     const message = problemsOf({ modelDir: "m", ...values });
     const line = message.split("\n").find((text) => text.includes(key));
@@ -91,6 +93,19 @@ describe("stack config", () => {
     }
     expect(message).toContain("tfserving-platform:modelDir");
     expect(message).not.toContain("super-secret-token");
+  });
+});
+
+describe("alertmanagerWebhookUrl (a secret)", () => {
+  it("is checked before any resource, without echoing the value", () => {
+    const message = problemsOf({ modelDir: "m", alertmanagerWebhookUrl: "hooks.example.invalid/secret-path" });
+    expect(message).toMatch(/tfserving-platform:alertmanagerWebhookUrl: must be an http\(s\) URL.*pulumi config set --secret/);
+    expect(message).not.toContain("secret-path");
+  });
+
+  it("accepts an https URL and marks it present", () => {
+    expect(parse({ modelDir: "m", alertmanagerWebhookUrl: "https://hooks.example.invalid/alerts" }).secretsPresent.alertmanagerWebhookUrl).toBe(true);
+    expect(parse({ modelDir: "m" }).secretsPresent.alertmanagerWebhookUrl).toBe(false);
   });
 });
 

@@ -15,6 +15,19 @@ export const DEFAULT_IMAGES = {
 export const SECRET_KEYS = ["railwayToken", "alertmanagerWebhookUrl"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
+/** Name of Prometheus' self-scrape job; the TF Serving job must not take it. */
+export const PROMETHEUS_SELF_JOB = "prometheus";
+
+/** True for an absolute http(s) URL (the webhook check; callers never echo the value, it may be a secret). */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 const PROMETHEUS_DURATION = /^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$/;
 const UNIT_MS: Record<string, number> = { y: 31536000000, w: 604800000, d: 86400000, h: 3600000, m: 60000, s: 1000, ms: 1 };
 
@@ -177,7 +190,8 @@ export interface ConfigInput {
  */
 export function parseStackConfig({ stack, projectDir, values }: ConfigInput): StackConfig {
   const problems: string[] = [];
-  const secretsPresent = Object.fromEntries(SECRET_KEYS.map((name) => [name, values[name] !== undefined])) as Record<SecretKey, boolean>;
+  // An empty secret counts as unset: an empty token would only fail later, inside the deploy.
+  const secretsPresent = Object.fromEntries(SECRET_KEYS.map((name) => [name, (values[name] ?? "") !== ""])) as Record<SecretKey, boolean>;
   const plainValues: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || (SECRET_KEYS as readonly string[]).includes(name)) continue;
@@ -229,6 +243,21 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     if (!secretsPresent.railwayToken) {
       problems.push(`${key("railwayToken")}: is required when deployTarget is railway; run \`pulumi config set --secret ${key("railwayToken")} <token>\``);
     }
+  }
+
+  // Checked here rather than when prometheus.yml is rendered: in prod that happens only after the Railway
+  // deploy (the scrape target is its output), so `pulumi preview` would pass and `pulumi up` fail half-way.
+  if (plain.scrapeJobName === PROMETHEUS_SELF_JOB) {
+    problems.push(
+      `${key("scrapeJobName")}: "${PROMETHEUS_SELF_JOB}" is taken by Prometheus' self-scrape job; ${setHint("scrapeJobName", "tf-serving-railway")}`,
+    );
+  }
+  // The value is a secret: the message describes it without echoing it.
+  if (secretsPresent.alertmanagerWebhookUrl && !isHttpUrl(values.alertmanagerWebhookUrl!)) {
+    problems.push(
+      `${key("alertmanagerWebhookUrl")}: must be an http(s) URL; ` +
+        `run \`pulumi config set --secret ${key("alertmanagerWebhookUrl")} https://<receiver>/<path>\``,
+    );
   }
 
   const scrapeTimeout = plain.scrapeTimeout ?? defaultScrapeTimeout(plain.scrapeInterval);

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { isHttpUrl } from "../config/stackConfig";
 
 export const ALERTMANAGER_PATHS = {
   config: "/etc/alertmanager/alertmanager.yml",
@@ -17,14 +18,8 @@ const RECEIVER = "webhook";
 
 /** alertmanager.yml as an object: every alert goes to the one webhook. */
 export function alertmanagerConfig(input: AlertmanagerConfigInput): Record<string, unknown> {
-  let url: URL | undefined;
-  try {
-    url = new URL(input.webhookUrl);
-  } catch {
-    url = undefined;
-  }
   // The value is a secret, so the message describes it without echoing it.
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+  if (!isHttpUrl(input.webhookUrl)) {
     throw new Error(
       "tfserving-platform:alertmanagerWebhookUrl: must be an http(s) URL; " +
         "run `pulumi config set --secret tfserving-platform:alertmanagerWebhookUrl https://<receiver>/<path>`",

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { StackConfig, durationMs } from "../config/stackConfig";
+import { PROMETHEUS_SELF_JOB, StackConfig, durationMs } from "../config/stackConfig";
 
 /** Where the Prometheus container reads its files; the image's defaults for config and TSDB. */
 export const PROMETHEUS_PATHS = {
@@ -9,7 +9,7 @@ export const PROMETHEUS_PATHS = {
   data: "/prometheus",
 } as const;
 export const PROMETHEUS_PORT = 9090;
-const SELF_JOB = "prometheus";
+const SELF_JOB = PROMETHEUS_SELF_JOB;
 
 /** TLS settings for an https target, e.g. a private CA in tests; production uses the system roots. */
 export interface ScrapeTlsConfig {
