@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { predictUrl } from "./predict";
+import { modelStatusUrl } from "./rollout";
 
 /** Where TF Serving answers, seen from the user (url) and from Prometheus (scrape target). */
 export interface ServingEndpoint {
@@ -19,10 +21,11 @@ export interface ServingUrls {
 /** The URLs a user of the model needs, all derived from the base URL. */
 export function servingUrls(baseUrl: string, modelName: string, metricsPath: string): ServingUrls {
   const servingUrl = baseUrl.replace(/\/+$/, "");
+  // The same builders the readiness gate and the predict client call, so the outputs name what was verified.
   return {
     servingUrl,
-    modelStatusUrl: `${servingUrl}/v1/models/${modelName}`,
-    predictUrl: `${servingUrl}/v1/models/${modelName}:predict`,
+    modelStatusUrl: modelStatusUrl(servingUrl, modelName),
+    predictUrl: predictUrl(servingUrl, modelName),
     metricsUrl: `${servingUrl}${metricsPath}`,
   };
 }
