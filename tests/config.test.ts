@@ -61,6 +61,8 @@ describe("stack config", () => {
     ["scrapeInterval not a duration", { scrapeInterval: "5 seconds" }, "tfserving-platform:scrapeInterval", /duration/],
     ["scrapeTimeout not below the interval", { scrapeInterval: "5s", scrapeTimeout: "5s" }, "tfserving-platform:scrapeTimeout", /shorter than/],
     ["a misspelt key", { modelname: "x" }, "tfserving-platform:modelname", /did you mean tfserving-platform:modelName/],
+    ["hostBindAddress not an IP address", { hostBindAddress: "1.2.3" }, "tfserving-platform:hostBindAddress", /IP address/],
+    ["hostBindAddress a host name", { hostBindAddress: "localhost" }, "tfserving-platform:hostBindAddress", /IP address/],
     ["scrapeJobName taken by the self-scrape job", { scrapeJobName: "prometheus" }, "tfserving-platform:scrapeJobName", /self-scrape/],
     ["an empty Railway token", { deployTarget: "railway", railwayService: "svc", railwayToken: "" }, "tfserving-platform:railwayToken", /is required/],
   ] as [string, Record<string, string | undefined>, string, RegExp][])("rejects %s, naming the key", (_case, values, key, reason) => {

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import * as path from "node:path";
 import { z } from "zod";
 
@@ -94,7 +95,7 @@ export const plainConfigSchema = z
     batchMaxEnqueuedBatches: integer(1, 100_000_000).optional(),
     batchNumBatchThreads: integer(1, 1024).optional(),
     readinessTimeoutSeconds: integer(10, 3600).default(600),
-    hostBindAddress: z.string().regex(/^[0-9.]+$|^[0-9a-fA-F:]+$/, "must be an IP address such as 127.0.0.1").default("127.0.0.1"),
+    hostBindAddress: z.string().refine((text) => isIP(text) !== 0, "must be an IP address such as 127.0.0.1 (no host name, no brackets)").default("127.0.0.1"),
     servingHostPort: port.optional(),
     // --- railway ---
     railwayService: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be the Railway service name or id").optional(),
