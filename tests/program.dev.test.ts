@@ -14,6 +14,8 @@ describe("dev stack under mocks", () => {
     expect(image.inputs.imageName).toMatch(/^tfserving-platform\/diabetes-prediction:[0-9a-f]{12}$/);
     expect(image.inputs.skipPush).toBe(true);
     expect((image.inputs.build as { context: string }).context).toBe(".build/dev/tfserving");
+    // Not path.join: the same input on Windows and Linux, so a run from either machine sees no diff.
+    expect((image.inputs.build as { dockerfile: string }).dockerfile).toBe(".build/dev/tfserving/Dockerfile");
 
     const network = run.one("docker:index/network:Network");
     expect(network.inputs.name).toBe("tfserving-dev");

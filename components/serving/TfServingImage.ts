@@ -44,7 +44,8 @@ export class TfServingImage extends pulumi.ComponentResource {
     if (args.buildLocally) {
       this.image = new docker.Image(
         name,
-        { imageName, skipPush: true, build: { context: args.contextDir, dockerfile: path.join(args.contextDir, "Dockerfile") } },
+        // Forward slashes (not path.join): the same inputs from Windows and Linux, so neither sees a diff and rebuilds.
+        { imageName, skipPush: true, build: { context: args.contextDir, dockerfile: `${args.contextDir}/Dockerfile` } },
         { parent: this },
       );
       this.imageRef = this.image.imageName;
