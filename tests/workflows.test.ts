@@ -10,6 +10,7 @@ interface Step {
   run?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
+  if?: string;
 }
 interface Job {
   needs?: string | string[];
@@ -70,10 +71,8 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   test("takes tokens only from GitHub secrets", () => {
     const envs = Object.values(workflow.jobs).flatMap((job) => job.steps.map((step) => step.env ?? {}));
     const pulumiEnv = Object.values(workflow.jobs).map(pulumiStep).find(Boolean)?.env;
-    expect(pulumiEnv).toEqual({
-      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
-      RAILWAY_TOKEN: "${{ secrets.RAILWAY_TOKEN }}",
-    });
+    // The Railway token comes from prod's encrypted stack config, never from the workflow's environment.
+    expect(pulumiEnv).toEqual({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
     for (const env of envs) {
       for (const [name, value] of Object.entries(env)) {
         if (/TOKEN|SECRET|PASSWORD|KEY/i.test(name)) expect(value).toBe(`\${{ secrets.${name} }}`);
@@ -154,5 +153,12 @@ describe("deploy.yml", () => {
 
   test("never writes to the repository or pull requests", () => {
     for (const job of Object.values(workflow.jobs)) expect(job.permissions ?? { contents: "read" }).toEqual({ contents: "read" });
+  });
+
+  test("installs a pinned Railway CLI for prod's deploy command, before pulumi runs", () => {
+    const install = up.steps.findIndex((step) => /npm install --global @railway\/cli@\d+\.\d+\.\d+$/.test(step.run ?? ""));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(up.steps[install].if).toBe("matrix.stack == 'prod'");
+    expect(install).toBeLessThan(up.steps.indexOf(pulumiStep(up)!));
   });
 });
