@@ -8,6 +8,7 @@
 import * as readline from "node:readline";
 import { parseArgs } from "node:util";
 import { parseStackConfig } from "../components/config/stackConfig";
+import { numberFlag } from "./cliFlags";
 import { DEFAULT_BASE, SCENARIO_NAMES, ScenarioName, presetScenario } from "./simulator/scenario";
 import { startSimulator } from "./simulator/server";
 
@@ -17,12 +18,6 @@ const defaults = parseStackConfig({ stack: "simulate", projectDir: process.cwd()
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new Error(`unknown scenario "${text}"; choose one of ${SCENARIO_NAMES.join(", ")}`);
   return text as ScenarioName;
-}
-
-function number(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) throw new Error(`--${flag} must be a number (got "${text}")`);
-  return value;
 }
 
 async function main(): Promise<void> {
@@ -41,15 +36,15 @@ async function main(): Promise<void> {
   const latency = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(values["latency-ms"]);
   if (!latency) throw new Error(`--latency-ms must be min-max in ms, e.g. 20-60 (got "${values["latency-ms"]}")`);
   const base = {
-    ratePerSecond: number("rate", values.rate),
-    errorRatio: number("error-ratio", values["error-ratio"]),
+    ratePerSecond: numberFlag("rate", values.rate),
+    errorRatio: numberFlag("error-ratio", values["error-ratio"]),
     errorStatuses: values["error-statuses"].split(",").filter(Boolean),
     latencyMs: { min: Number(latency[1]), max: Number(latency[2]) },
   };
   const simulator = await startSimulator({
     modelName: values.model,
     metricsPath: values["metrics-path"],
-    port: number("port", values.port),
+    port: numberFlag("port", values.port),
     scenario: presetScenario(scenarioName(values.scenario), base),
   });
   const describe = () => {

@@ -12,10 +12,10 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { durationMs } from "../components/config/stackConfig";
+import { UsageError, numberFlag } from "./cliFlags";
 import { Progress, checkLimits, formatSummary, progressBar, runTraffic } from "./traffic/generator";
 import { rowSource } from "./traffic/rows";
 
-class UsageError extends Error {}
 
 /** The stack output, when the pulumi CLI is here and a stack is selected. */
 function stackServingUrl(): string {
@@ -33,12 +33,6 @@ function seconds(text: string): number {
   return ms / 1000;
 }
 
-function positiveNumber(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number (got "${text}")`);
-  return value;
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -51,7 +45,7 @@ async function main(): Promise<number> {
       json: { type: "boolean", default: false },
     },
   });
-  const ratePerSecond = positiveNumber("rate", values.rate);
+  const ratePerSecond = numberFlag("rate", values.rate);
   const durationSeconds = seconds(values.duration);
   try {
     checkLimits(ratePerSecond, durationSeconds);
@@ -90,7 +84,7 @@ async function main(): Promise<number> {
     ratePerSecond,
     durationSeconds,
     nextRow: rowSource(values.rows),
-    requestTimeoutMs: positiveNumber("timeout-ms", values["timeout-ms"]),
+    requestTimeoutMs: numberFlag("timeout-ms", values["timeout-ms"]),
     onProgress: draw,
     signal: stop.signal,
   });
