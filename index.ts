@@ -2,16 +2,23 @@
  * A monitored TensorFlow Serving deployment:
  *
  *   model dir ──> TfServingImage ──> LocalServing (dev) | RailwayService (prod)
- *                                          │ serving endpoint (scrape target)
+ *                  (+ agent, push)         │ scrape mode: Prometheus scrapes the serving endpoint
+ *                                          │ push mode: every replica's agent remote-writes (basic auth)
  *                                          v
  *                                      Prometheus ──> Grafana (data source, dashboard)
+ *                                          │ optional remoteWrite
+ *                                          v
+ *                                      distributed store (Mimir, Thanos Receive, VictoriaMetrics)
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, secretConfig } from "./components/config";
 import { Grafana } from "./components/grafana/Grafana";
 import { Alertmanager } from "./components/monitoring/Alertmanager";
-import { Prometheus } from "./components/monitoring/Prometheus";
+import { PROMETHEUS_PORT } from "./components/monitoring/prometheusConfig";
+import { Prometheus, prometheusContainerName } from "./components/monitoring/Prometheus";
+import { REMOTE_WRITE_PATH, readCertificateFile } from "./components/monitoring/receiverConfig";
+import { ReceiverCredentials } from "./components/monitoring/receiverCredentials";
 import { RailwayService } from "./components/railway/RailwayService";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
@@ -25,6 +32,14 @@ const model = scanModelDir(config.modelDirAbsolute, config.modelDir);
 for (const warning of model.warnings) pulumi.log.warn(warning);
 pulumi.log.info(`TF Serving will serve version ${model.servedVersion} of ${config.modelName}`);
 
+// Push mode: each replica's agent remote-writes to our Prometheus, which checks a generated password.
+const push = config.metricsMode === "push";
+const prometheusName = prometheusContainerName(stackPrefix);
+const receiverCredentials = push ? new ReceiverCredentials("receiver") : undefined;
+const receiverCertificate = config.receiverTlsCertFileAbsolute === undefined ? undefined : readCertificateFile(config.receiverTlsCertFileAbsolute);
+// dev pushes over the stack network; prod to receiverUrl (required there by the config checks).
+const receiverUrl = config.receiverUrl ?? `${receiverCertificate ? "https" : "http"}://${prometheusName}:${PROMETHEUS_PORT}${REMOTE_WRITE_PATH}`;
+
 const image = new TfServingImage("tfserving", {
   spec: {
     baseImage: config.tfServingImage,
@@ -35,6 +50,18 @@ const image = new TfServingImage("tfserving", {
     restApiNumThreads: config.restApiNumThreads,
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
+    agent: push
+      ? {
+          image: config.prometheusImage,
+          config: {
+            serving: { jobName: config.scrapeJobName, metricsPath: config.metricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
+            restPort: config.restPort,
+            receiverUrl,
+            trustReceiverCertificate: receiverCertificate !== undefined,
+          },
+          receiverCertificate,
+        }
+      : undefined,
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,
@@ -55,6 +82,7 @@ if (config.deployTarget === "local") {
     hostPort: config.servingHostPort ?? config.restPort,
     hostBindAddress: config.hostBindAddress,
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+    receiverPassword: receiverCredentials?.password,
   }).endpoint;
 } else {
   railway = new RailwayService("serving", {
@@ -69,6 +97,8 @@ if (config.deployTarget === "local") {
     modelName: config.modelName,
     restPort: config.restPort,
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
+    receiverPassword: receiverCredentials?.password,
+    receiverPasswordHash: receiverCredentials?.passwordHash,
   });
   serving = railway.endpoint;
 }
@@ -79,10 +109,19 @@ const alertmanager = webhookUrl
   ? new Alertmanager("alertmanager", { config, webhookUrl, networkName: network.name, namePrefix: stackPrefix })
   : undefined;
 
-// dev scrapes the serving container over the stack network (http); prod the Railway domain (https).
+// Scrape mode: dev scrapes the serving container over the stack network (http); prod the Railway domain (https).
+// Push mode: no scrape of TF Serving; Prometheus is the agents' receiver and may forward to a distributed store.
 const prometheus = new Prometheus("prometheus", {
   config,
-  serving,
+  serving: push ? undefined : serving,
+  receiver: receiverCredentials && {
+    password: receiverCredentials.password,
+    passwordHash: receiverCredentials.passwordHash,
+    tls: receiverCertificate === undefined ? undefined : { certificate: receiverCertificate, key: secretConfig("receiverTlsKey")! },
+  },
+  forwarding: config.remoteWriteUrl
+    ? { url: config.remoteWriteUrl, username: config.remoteWriteUsername, password: secretConfig("remoteWritePassword"), headers: config.remoteWriteHeaders }
+    : undefined,
   networkName: network.name,
   namePrefix: stackPrefix,
   alertmanagerTarget: alertmanager?.target,
@@ -94,6 +133,7 @@ const grafana = new Grafana("grafana", {
   networkName: network.name,
   namePrefix: stackPrefix,
   prometheusInternalUrl: prometheus.internalUrl,
+  prometheusBasicAuth: prometheus.basicAuth,
 });
 
 const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.metricsPath));

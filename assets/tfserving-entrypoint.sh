@@ -1,13 +1,62 @@
-#!/bin/sh
+#!/bin/bash
 # Starts TF Serving with its Prometheus endpoint on the REST port.
-# `exec` makes tensorflow_model_server PID 1, so SIGTERM from Docker or Railway reaches it.
 # Railway injects PORT; elsewhere the image's REST_PORT applies. Tuning flags arrive as "$@"
 # (the image's CMD), and a flag given twice resolves to the last one.
+#
+# METRICS_MODE=scrape (no agent in the image): `exec` makes tensorflow_model_server PID 1, so SIGTERM
+# from Docker or Railway reaches it.
+# METRICS_MODE=push: this script stays PID 1 as a minimal supervisor of tensorflow_model_server and a
+# Prometheus agent that scrapes it on loopback and remote-writes to the receiver. SIGTERM goes to both;
+# when either exits on its own, the other is stopped and the container exits non-zero, so the platform
+# restarts it. Only POSIX sh plus `wait -n` (bash, busybox ash).
 set -eu
-exec tensorflow_model_server \
+rest_port="${PORT:-${REST_PORT}}"
+set -- tensorflow_model_server \
   --port="${GRPC_PORT}" \
-  --rest_api_port="${PORT:-${REST_PORT}}" \
+  --rest_api_port="${rest_port}" \
   --model_name="${MODEL_NAME}" \
   --model_base_path="${MODEL_BASE_PATH}/${MODEL_NAME}" \
   --monitoring_config_file="${MONITORING_CONFIG_FILE}" \
   "$@"
+
+if [ "${METRICS_MODE:-scrape}" != push ]; then
+  exec "$@"
+fi
+
+fail() {
+  echo "tfserving-entrypoint: $*" >&2
+  exit 64
+}
+# The agent's config names the REST port at render time (Prometheus expands variables only in labels).
+[ "${rest_port}" = "${REST_PORT}" ] || fail "PORT=${PORT} differs from REST_PORT=${REST_PORT}, the port the agent scrapes; set PORT=${REST_PORT} or unset it"
+[ -n "${METRICS_RECEIVER_PASSWORD:-}" ] || fail "METRICS_RECEIVER_PASSWORD is not set; the deploy sets it (a Railway variable, or the container's environment)"
+
+# The password goes to a file only the agent reads, and out of the environment the model server inherits.
+mkdir -p "${AGENT_DATA_DIR}"
+(umask 077 && printf '%s' "${METRICS_RECEIVER_PASSWORD}" > "${AGENT_PASSWORD_FILE}")
+unset METRICS_RECEIVER_PASSWORD
+# external_labels of the agent: Railway's replica and region, or a stable fallback (the container's hostname).
+export TFSERVING_REPLICA="${RAILWAY_REPLICA_ID:-${HOSTNAME:-local}}"
+export TFSERVING_REGION="${RAILWAY_REPLICA_REGION:-local}"
+
+"$@" &
+server=$!
+prometheus --agent \
+  --config.file="${AGENT_CONFIG_FILE}" \
+  --storage.agent.path="${AGENT_DATA_DIR}/wal" \
+  --web.listen-address="${AGENT_LISTEN_ADDRESS}" &
+agent=$!
+
+stopping=0
+trap 'stopping=1; kill -TERM "${server}" "${agent}" 2>/dev/null || true' TERM INT
+set +e
+wait -n
+status=$?
+if [ "${stopping}" = 0 ]; then
+  echo "tfserving-entrypoint: a process exited with status ${status}; stopping the other" >&2
+  kill -TERM "${server}" "${agent}" 2>/dev/null
+fi
+wait
+[ "${stopping}" = 1 ] && exit 0
+[ "${status}" = 0 ] && status=1
+exit "${status}"

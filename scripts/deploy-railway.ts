@@ -7,6 +7,7 @@
  *   RAILWAY_TOKEN (project token) or RAILWAY_API_TOKEN + RAILWAY_PROJECT_ID + RAILWAY_ENVIRONMENT_ID
  *   RAILWAY_CLI            path or name of the Railway CLI (default `railway`)
  *   DEPLOY_SERVICE, DEPLOY_CONTEXT_DIR, DEPLOY_REST_PORT, DEPLOY_IMAGE_REF, MODEL_NAME, TIMEOUT_SECONDS
+ *   DEPLOY_RECEIVER_PASSWORD  metricsMode push: the receiver password, set as a Railway variable (never printed)
  *   DEPLOY_POLL_INTERVAL_MS  pause between deployment-status polls (default 5000)
  *   DEPLOY_VERIFY_URL      test-only: verify against this base URL instead of https://<domain>
  */
@@ -17,7 +18,7 @@ import { CliResult, CliRunner, deployToRailway } from "../components/railway/dep
 import { loadSampleRows } from "../components/serving/tfExample";
 
 const env = process.env;
-const secrets = [env.RAILWAY_TOKEN, env.RAILWAY_API_TOKEN];
+const secrets = [env.RAILWAY_TOKEN, env.RAILWAY_API_TOKEN, env.DEPLOY_RECEIVER_PASSWORD];
 const log = (line: string) => process.stderr.write(`${redact(line, secrets)}\n`);
 
 function required(name: string): string {
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       timeoutMs,
       pollIntervalMs: Number(env.DEPLOY_POLL_INTERVAL_MS ?? "5000"),
       verifyBaseUrl: env.DEPLOY_VERIFY_URL || undefined,
+      receiverPassword: env.DEPLOY_RECEIVER_PASSWORD || undefined,
     },
     auth,
     // An upload plus build can take as long as the whole budget; other commands are quick.

@@ -13,7 +13,7 @@ export const DEFAULT_IMAGES = {
 } as const;
 
 /** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
-export const SECRET_KEYS = ["railwayToken", "alertmanagerWebhookUrl"] as const;
+export const SECRET_KEYS = ["railwayToken", "alertmanagerWebhookUrl", "receiverTlsKey", "remoteWritePassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** Name of Prometheus' self-scrape job; the TF Serving job must not take it. */
@@ -131,6 +131,30 @@ export const plainConfigSchema = z
     grafanaHostPort: port.default(3000),
     grafanaAdminUser: z.string().regex(/^[A-Za-z0-9_.@-]+$/, "must be a plain user name").default("admin"),
     dashboardTitle: z.string().min(1).optional(),
+    // --- push mode and the remote-write receiver ---
+    metricsMode: z.enum(["scrape", "push"], { error: "must be `scrape` (Prometheus scrapes one endpoint) or `push` (an agent in every replica pushes)" }).default("scrape"),
+    receiverUrl: z.string().refine(isHttpUrl, "must be an http(s) URL such as https://metrics.example.com/api/v1/write").optional(),
+    receiverHostPort: port.optional(),
+    receiverBindAddress: z.string().refine((text) => isIP(text) !== 0, "must be an IP address such as 0.0.0.0").default("0.0.0.0"),
+    receiverTlsCertFile: z.string().min(1, "must not be empty").optional(),
+    // --- forwarding to a distributed store ---
+    remoteWriteUrl: z.string().refine(isHttpUrl, "must be an http(s) URL such as https://mimir.example.com/api/v1/push").optional(),
+    remoteWriteUsername: z.string().min(1, "must not be empty").optional(),
+    remoteWriteHeaders: z
+      .preprocess(
+        (value) => {
+          if (typeof value !== "string") return value;
+          try {
+            return JSON.parse(value);
+          } catch {
+            return value;
+          }
+        },
+        z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "header names are letters, digits and -"), z.string(), {
+          error: 'must be a JSON object of header names to strings, e.g. {"X-Scope-OrgID":"team-a"}',
+        }),
+      )
+      .optional(),
   })
   .strict();
 
@@ -155,6 +179,8 @@ export interface StackConfig extends PlainConfig {
   dashboardTitle: string;
   /** Set only when enableBatching is true. */
   batching?: BatchingParameters;
+  /** receiverTlsCertFile resolved against the project folder. */
+  receiverTlsCertFileAbsolute?: string;
   /** Which secret keys the stack has set (their values stay in Pulumi secrets). */
   secretsPresent: Record<SecretKey, boolean>;
 }
@@ -261,6 +287,8 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     );
   }
 
+  problems.push(...receiverProblems(plain, secretsPresent));
+
   const scrapeTimeout = plain.scrapeTimeout ?? defaultScrapeTimeout(plain.scrapeInterval);
   if ((durationMs(scrapeTimeout) ?? 0) >= (durationMs(plain.scrapeInterval) ?? 0)) {
     problems.push(
@@ -279,8 +307,59 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     scrapeTimeout,
     dashboardTitle: plain.dashboardTitle ?? defaultDashboardTitle(plain.modelName),
     batching: plain.enableBatching ? batchingValues : undefined,
+    receiverTlsCertFileAbsolute: plain.receiverTlsCertFile === undefined ? undefined : path.resolve(projectDir, plain.receiverTlsCertFile),
     secretsPresent,
   };
+}
+
+/** The keys of push mode, the receiver and forwarding only make sense together; each problem names its key. */
+function receiverProblems(plain: PlainConfig, secretsPresent: Record<SecretKey, boolean>): string[] {
+  const problems: string[] = [];
+  const push = plain.metricsMode === "push";
+  const tls = plain.receiverTlsCertFile !== undefined;
+  if (tls !== secretsPresent.receiverTlsKey) {
+    problems.push(
+      tls
+        ? `${key("receiverTlsKey")}: is required with ${key("receiverTlsCertFile")}; run \`pulumi config set --secret ${key("receiverTlsKey")} -- "$(cat tls.key)"\``
+        : `${key("receiverTlsCertFile")}: is required with ${key("receiverTlsKey")}; ${setHint("receiverTlsCertFile", "./tls/receiver.crt")}`,
+    );
+  }
+  const receiverKeys = (["receiverUrl", "receiverHostPort", "receiverTlsCertFile"] as const).filter((name) => plain[name] !== undefined);
+  if (!push && receiverKeys.length > 0) {
+    problems.push(
+      `${receiverKeys.map(key).join(", ")}: configure the remote-write receiver, which exists only in push mode; ` +
+        `${setHint("metricsMode", "push")} or remove them`,
+    );
+  }
+  if (push && plain.deployTarget === "railway" && plain.receiverUrl === undefined) {
+    problems.push(
+      `${key("receiverUrl")}: is required when metricsMode is push and deployTarget is railway: the URL at which Railway replicas reach ` +
+        `this Prometheus (your reverse proxy, or this host's public name with receiverHostPort); ${setHint("receiverUrl", "https://metrics.example.com/api/v1/write")}`,
+    );
+  }
+  if (plain.receiverHostPort !== undefined && !tls) {
+    problems.push(
+      `${key("receiverHostPort")}: publishing the receiver needs TLS, or its password travels in clear text; ` +
+        `set ${key("receiverTlsCertFile")} and ${key("receiverTlsKey")}, or publish it through a TLS reverse proxy instead`,
+    );
+  }
+  if (push && plain.deployTarget === "railway" && plain.receiverUrl?.startsWith("http:")) {
+    problems.push(`${key("receiverUrl")}: must be https when replicas push across the internet; ${setHint("receiverUrl", "https://metrics.example.com/api/v1/write")}`);
+  }
+  const forwarding = plain.remoteWriteUrl !== undefined;
+  const forwardingKeys = (["remoteWriteUsername", "remoteWriteHeaders"] as const).filter((name) => plain[name] !== undefined);
+  if (!forwarding && (forwardingKeys.length > 0 || secretsPresent.remoteWritePassword)) {
+    const named = [...forwardingKeys.map(key), ...(secretsPresent.remoteWritePassword ? [key("remoteWritePassword")] : [])];
+    problems.push(`${named.join(", ")}: forwarding settings without ${key("remoteWriteUrl")}; ${setHint("remoteWriteUrl", "https://mimir.example.com/api/v1/push")} or remove them`);
+  }
+  if ((plain.remoteWriteUsername !== undefined) !== secretsPresent.remoteWritePassword && forwarding) {
+    problems.push(
+      plain.remoteWriteUsername === undefined
+        ? `${key("remoteWriteUsername")}: is required with ${key("remoteWritePassword")} (basic auth); ${setHint("remoteWriteUsername", "<user or tenant id>")}`
+        : `${key("remoteWritePassword")}: is required with ${key("remoteWriteUsername")}; run \`pulumi config set --secret ${key("remoteWritePassword")} <password>\``,
+    );
+  }
+  return problems;
 }
 
 /** 80% of the scrape interval, rounded down to whole milliseconds, so a slow target times out before the next scrape. */

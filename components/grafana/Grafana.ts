@@ -19,6 +19,8 @@ export interface GrafanaArgs {
   namePrefix: string;
   /** Prometheus as Grafana's server reaches it on the stack network, e.g. http://tfserving-dev-prometheus:9090. */
   prometheusInternalUrl: pulumi.Input<string>;
+  /** Push mode: the login Prometheus requires (the password a Pulumi secret). */
+  prometheusBasicAuth?: { username: string; password: pulumi.Output<string> };
 }
 
 /**
@@ -102,7 +104,8 @@ export class Grafana extends pulumi.ComponentResource {
 
     const settings = pulumi
       .output(args.prometheusInternalUrl)
-      .apply((url) => prometheusDataSourceSettings({ url, scrapeInterval: config.scrapeInterval }));
+      .apply((url) => prometheusDataSourceSettings({ url, scrapeInterval: config.scrapeInterval, basicAuthUser: args.prometheusBasicAuth?.username }));
+    const basicAuth = args.prometheusBasicAuth;
     this.dataSource = new grafana.oss.DataSource(
       `${name}-prometheus`,
       {
@@ -113,6 +116,13 @@ export class Grafana extends pulumi.ComponentResource {
         accessMode: settings.accessMode,
         isDefault: settings.isDefault,
         jsonDataEncoded: settings.jsonDataEncoded,
+        ...(basicAuth
+          ? {
+              basicAuthEnabled: true,
+              basicAuthUsername: basicAuth.username,
+              secureJsonDataEncoded: pulumi.secret(basicAuth.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
+            }
+          : {}),
       },
       grafanaOpts,
     );

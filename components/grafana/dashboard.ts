@@ -20,6 +20,8 @@ export const PANEL_TITLES = {
   lowTraffic: "Low-traffic detector",
   spike: "Spike detector",
   alerts: "Prometheus alerts",
+  replicaThroughput: "Throughput per replica",
+  replicaLatency: "p95 latency per replica (REST predict)",
 } as const;
 
 export type DashboardThresholds = Pick<AlertThresholds, "lowTrafficThresholdRps" | "spikeFactor" | "errorRatioThreshold" | "latencyP95ThresholdMs">;
@@ -198,6 +200,23 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
         .withTarget(query("A", detectors.spikeRate, "rate over 1m"))
         .withTarget(query("B", detectors.spikeLimit, `${thresholds.spikeFactor}x rate over 15m`))
         .overrideByQuery("B", [{ id: "custom.lineStyle", value: new common.LineStyleBuilder().fill("dash").dash([10, 10]).build() }])
+        .span(12),
+    )
+    .withPanel(
+      graph(10, PANEL_TITLES.replicaThroughput, units.RequestsPerSecond)
+        .description(
+          "Requests per second of each serving replica over 1m (metricsMode push: each replica's agent labels its series with replica). " +
+            "Uneven lines mean the load balancer or one replica misbehaves; the totals above stay correct either way.",
+        )
+        .withTarget(query("A", queries.requestRateByReplica("1m"), "{{replica}}"))
+        .span(12),
+    )
+    .withPanel(
+      graph(11, PANEL_TITLES.replicaLatency, units.Milliseconds)
+        .description(`p95 of successful REST predict calls per replica over 5m; the line is the p95 alert threshold (${thresholds.latencyP95ThresholdMs} ms), which applies to all replicas together.`)
+        .withTarget(query("A", queries.latencyQuantileMsByReplica(0.95, "5m"), "{{replica}}"))
+        .thresholds(steps([base("green"), step(thresholds.latencyP95ThresholdMs, "red")]))
+        .thresholdsStyle(thresholdLine())
         .span(12),
     )
     .build();

@@ -3,12 +3,42 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
 import { ServingEndpoint } from "../serving/endpoint";
 import { hostForUrl } from "../shared/hostUrl";
-import { PROMETHEUS_PATHS, PROMETHEUS_PORT, prometheusConfigInput, renderPrometheusConfig } from "./prometheusConfig";
+import { PROMETHEUS_PATHS, PROMETHEUS_PORT, RemoteWriteTarget, prometheusConfigInput, renderPrometheusConfig } from "./prometheusConfig";
+import { RECEIVER_PATHS, RECEIVER_USER, renderHealthcheckHttpConfig, renderWebConfig } from "./receiverConfig";
 import { renderRules, ruleGroups, rulesInput } from "./rules";
+
+/** Push mode: this Prometheus receives the agents' remote writes. */
+export interface ReceiverArgs {
+  /** A Pulumi secret. */
+  password: pulumi.Output<string>;
+  /** bcrypt hash of the password, for the web config. */
+  passwordHash: pulumi.Output<string>;
+  /** TLS certificate (PEM, read from receiverTlsCertFile) and key (the receiverTlsKey secret). */
+  tls?: { certificate: string; key: pulumi.Output<string> };
+}
+
+/** Forwarding to a distributed store; the password (a secret) is uploaded as a file. */
+export interface ForwardingArgs {
+  url: string;
+  username?: string;
+  password?: pulumi.Output<string>;
+  headers?: Record<string, string>;
+}
+
+/** The container's name, also its host name on the stack network (where dev's agents push). */
+export function prometheusContainerName(namePrefix: string): string {
+  return `${namePrefix}-prometheus`;
+}
+
+const REMOTE_WRITE_PASSWORD_FILE = "/etc/prometheus/remote-write.password";
 
 export interface PrometheusArgs {
   config: StackConfig;
-  serving: Pick<ServingEndpoint, "scrapeTarget" | "scrapeScheme">;
+  /** What to scrape in scrape mode; undefined in push mode, where the agents push. */
+  serving?: Pick<ServingEndpoint, "scrapeTarget" | "scrapeScheme">;
+  /** Set in push mode. */
+  receiver?: ReceiverArgs;
+  forwarding?: ForwardingArgs;
   networkName: pulumi.Input<string>;
   /** `tfserving-<stack>`: names the container and its data volume, unique per stack on one Docker host. */
   namePrefix: string;
@@ -28,45 +58,80 @@ export class Prometheus extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
   /** From containers on the stack network (Grafana's data source). */
   readonly internalUrl: pulumi.Output<string>;
+  /** Push mode: the login every client of this Prometheus needs (Grafana's data source). */
+  readonly basicAuth?: { username: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tfserving-platform:monitoring:Prometheus", name, {}, opts);
     const { config } = args;
-    const containerName = `${args.namePrefix}-prometheus`;
+    const containerName = prometheusContainerName(args.namePrefix);
 
     this.volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-prometheus-data` }, { parent: this });
 
-    const prometheusYml = pulumi.output(args.serving.scrapeTarget).apply((target) =>
-      renderPrometheusConfig(
-        prometheusConfigInput(
-          config,
-          { target, scheme: args.serving.scrapeScheme },
-          args.alertmanagerTarget ? { alertmanagerTargets: [args.alertmanagerTarget] } : {},
-        ),
-      ),
-    );
+    const { receiver, forwarding } = args;
+    const tls = receiver?.tls !== undefined;
+    const scheme = tls ? "https" : "http";
+    const remoteWrite: RemoteWriteTarget | undefined = forwarding && {
+      url: forwarding.url,
+      ...(forwarding.username && forwarding.password ? { basicAuth: { username: forwarding.username, passwordFile: REMOTE_WRITE_PASSWORD_FILE } } : {}),
+      ...(forwarding.headers ? { headers: forwarding.headers } : {}),
+    };
+    const extra = {
+      ...(args.alertmanagerTarget ? { alertmanagerTargets: [args.alertmanagerTarget] } : {}),
+      ...(receiver ? { receiver: { tls } } : {}),
+      ...(remoteWrite ? { remoteWrite } : {}),
+    };
+    const prometheusYml = args.serving
+      ? pulumi
+          .output(args.serving.scrapeTarget)
+          .apply((target) => renderPrometheusConfig(prometheusConfigInput(config, { target, scheme: args.serving!.scrapeScheme }, extra)))
+      : pulumi.output(renderPrometheusConfig(prometheusConfigInput(config, undefined, extra)));
+
+    // Secret files reach the container as uploads, which then sit encrypted in state; none goes on a command line.
+    const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
+      { file: PROMETHEUS_PATHS.config, content: prometheusYml },
+      { file: PROMETHEUS_PATHS.rules, content: renderRules(ruleGroups(rulesInput(config))) },
+    ];
+    const command = [
+      `--config.file=${PROMETHEUS_PATHS.config}`,
+      `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
+      `--storage.tsdb.retention.time=${config.prometheusRetention}`,
+    ];
+    if (receiver) {
+      uploads.push(
+        { file: RECEIVER_PATHS.webConfig, content: receiver.passwordHash.apply((passwordHash) => renderWebConfig({ passwordHash, tls })) },
+        { file: RECEIVER_PATHS.password, content: receiver.password },
+        { file: RECEIVER_PATHS.healthcheck, content: renderHealthcheckHttpConfig(tls) },
+      );
+      if (receiver.tls) uploads.push({ file: RECEIVER_PATHS.cert, content: receiver.tls.certificate }, { file: RECEIVER_PATHS.key, content: receiver.tls.key });
+      command.push(`--web.config.file=${RECEIVER_PATHS.webConfig}`, "--web.enable-remote-write-receiver");
+    }
+    if (remoteWrite?.basicAuth) uploads.push({ file: REMOTE_WRITE_PASSWORD_FILE, content: forwarding!.password! });
+
+    const ports: docker.types.input.ContainerPort[] = [{ internal: PROMETHEUS_PORT, external: config.prometheusHostPort, ip: config.hostBindAddress }];
+    // The deliberate way to publish the receiver beyond this host: its own port, allowed (by config and policy) only with TLS.
+    if (receiver && config.receiverHostPort !== undefined) {
+      ports.push({ internal: PROMETHEUS_PORT, external: config.receiverHostPort, ip: config.receiverBindAddress });
+    }
+    // The image is busybox-based (wget, no curl). 127.0.0.1, not localhost: Prometheus listens on IPv4
+    // only by default and busybox may resolve localhost to ::1 first. Behind basic auth, promtool logs in
+    // with the password file, so the password never appears in the container's config.
+    const healthcheckTests = receiver
+      ? ["CMD", "promtool", "check", "ready", `--url=${scheme}://127.0.0.1:${PROMETHEUS_PORT}`, `--http.config.file=${RECEIVER_PATHS.healthcheck}`]
+      : ["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`];
 
     this.container = new docker.Container(
       name,
       {
         name: containerName,
         image: config.prometheusImage,
-        command: [
-          `--config.file=${PROMETHEUS_PATHS.config}`,
-          `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
-          `--storage.tsdb.retention.time=${config.prometheusRetention}`,
-        ],
-        uploads: [
-          { file: PROMETHEUS_PATHS.config, content: prometheusYml },
-          { file: PROMETHEUS_PATHS.rules, content: renderRules(ruleGroups(rulesInput(config))) },
-        ],
+        command,
+        uploads,
         volumes: [{ volumeName: this.volume.name, containerPath: PROMETHEUS_PATHS.data }],
-        ports: [{ internal: PROMETHEUS_PORT, external: config.prometheusHostPort, ip: config.hostBindAddress }],
+        ports,
         networksAdvanced: [{ name: args.networkName, aliases: [containerName] }],
-        // The image is busybox-based (wget, no curl). 127.0.0.1, not localhost: Prometheus listens on IPv4
-        // only by default and busybox may resolve localhost to ::1 first.
         healthcheck: {
-          tests: ["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`],
+          tests: healthcheckTests,
           interval: "5s",
           timeout: "3s",
           retries: 12,
@@ -80,8 +145,9 @@ export class Prometheus extends pulumi.ComponentResource {
       { parent: this, deleteBeforeReplace: true },
     );
 
-    this.url = this.container.id.apply(() => `http://${hostForUrl(config.hostBindAddress)}:${config.prometheusHostPort}`);
-    this.internalUrl = this.container.id.apply(() => `http://${containerName}:${PROMETHEUS_PORT}`);
+    this.url = this.container.id.apply(() => `${scheme}://${hostForUrl(config.hostBindAddress)}:${config.prometheusHostPort}`);
+    this.internalUrl = this.container.id.apply(() => `${scheme}://${containerName}:${PROMETHEUS_PORT}`);
+    if (receiver) this.basicAuth = { username: RECEIVER_USER, password: receiver.password };
     this.registerOutputs({ url: this.url, internalUrl: this.internalUrl });
   }
 }

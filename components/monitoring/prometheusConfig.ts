@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { PROMETHEUS_SELF_JOB, StackConfig, durationMs } from "../config/stackConfig";
+import { RECEIVER_PATHS, RECEIVER_USER } from "./receiverConfig";
 
 /** Where the Prometheus container reads its files; the image's defaults for config and TSDB. */
 export const PROMETHEUS_PATHS = {
@@ -28,12 +29,31 @@ export interface ServingScrapeJob {
   tlsConfig?: ScrapeTlsConfig;
 }
 
+/** Forwarding everything this Prometheus stores to a distributed store (remoteWrite* config keys). */
+export interface RemoteWriteTarget {
+  url: string;
+  /** Basic auth; the password is read from a file uploaded as a secret. */
+  basicAuth?: { username: string; passwordFile: string };
+  /** Extra headers, e.g. Mimir's X-Scope-OrgID tenant. */
+  headers?: Record<string, string>;
+}
+
+/** Push mode: this Prometheus is the agents' receiver, so its own endpoints need the receiver's login. */
+export interface ReceiverSelfAccess {
+  /** The web config serves https; the self-scrape skips verification of its own certificate on localhost. */
+  tls: boolean;
+}
+
 export interface PrometheusConfigInput {
   /** external_labels.monitor, tells this Prometheus apart when its alerts or data leave it. */
   monitorLabel: string;
   globalScrapeInterval: string;
   evaluationInterval: string;
-  serving: ServingScrapeJob;
+  /** Our scrape of TF Serving; absent in push mode, where every replica's agent pushes instead. */
+  serving?: ServingScrapeJob;
+  /** Set in push mode: the self-scrape logs in (and uses https) like every other client of the receiver. */
+  receiver?: ReceiverSelfAccess;
+  remoteWrite?: RemoteWriteTarget;
   /** Rule file paths as Prometheus sees them. */
   ruleFiles?: string[];
   /** Prometheus' own address as seen from itself. */
@@ -73,34 +93,97 @@ function checkDuration(key: string, value: string): number {
  */
 export function prometheusConfigInput(
   config: StackConfig,
-  endpoint: { target: string; scheme: "http" | "https" },
-  extra: Pick<PrometheusConfigInput, "ruleFiles" | "selfScrapeTarget" | "alertmanagerTargets"> & { tlsConfig?: ScrapeTlsConfig } = {},
+  /** Where to scrape TF Serving; undefined in push mode. */
+  endpoint: { target: string; scheme: "http" | "https" } | undefined,
+  extra: Pick<PrometheusConfigInput, "ruleFiles" | "selfScrapeTarget" | "alertmanagerTargets" | "receiver" | "remoteWrite"> & {
+    tlsConfig?: ScrapeTlsConfig;
+  } = {},
 ): PrometheusConfigInput {
   const { tlsConfig, ...rest } = extra;
   return {
     monitorLabel: config.prometheusMonitorLabel,
     globalScrapeInterval: config.globalScrapeInterval,
     evaluationInterval: config.evaluationInterval,
-    serving: {
-      jobName: config.scrapeJobName,
-      target: endpoint.target,
-      scheme: endpoint.scheme,
-      metricsPath: config.metricsPath,
-      scrapeInterval: config.scrapeInterval,
-      scrapeTimeout: config.scrapeTimeout,
-      ...(tlsConfig ? { tlsConfig } : {}),
-    },
+    ...(endpoint
+      ? {
+          serving: {
+            jobName: config.scrapeJobName,
+            target: endpoint.target,
+            scheme: endpoint.scheme,
+            metricsPath: config.metricsPath,
+            scrapeInterval: config.scrapeInterval,
+            scrapeTimeout: config.scrapeTimeout,
+            ...(tlsConfig ? { tlsConfig } : {}),
+          },
+        }
+      : {}),
     ...rest,
   };
 }
 
+/** Throws, naming the key, unless the forwarding target is an http(s) URL with plain header names. */
+export function checkRemoteWrite(target: RemoteWriteTarget): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(target.url);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new Error(`tfserving-platform:remoteWriteUrl: "${target.url}" must be an http(s) URL such as https://mimir.example.com/api/v1/push`);
+  }
+  for (const name of Object.keys(target.headers ?? {})) {
+    // Prometheus refuses to let a config set these; say so before it does.
+    if (/^(authorization|content-type|content-encoding|user-agent|x-prometheus-remote-write-version)$/i.test(name)) {
+      throw new Error(`tfserving-platform:remoteWriteHeaders: Prometheus sets the header ${name} itself; remove it (use remoteWriteUsername/remoteWritePassword for auth)`);
+    }
+  }
+}
+
 /** prometheus.yml as an object; valid for Prometheus 2.42 (tests) and 3.x (the container). */
 export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
-  const job = input.serving;
-  checkScrapeTarget(job.target);
-  if (job.jobName === SELF_JOB) throw new Error(`tfserving-platform:scrapeJobName: "${SELF_JOB}" is taken by Prometheus' self-scrape job; choose another name`);
   checkDuration("globalScrapeInterval", input.globalScrapeInterval);
   checkDuration("evaluationInterval", input.evaluationInterval);
+  for (const target of input.alertmanagerTargets ?? []) checkScrapeTarget(target, "the Alertmanager target");
+  if (input.remoteWrite) checkRemoteWrite(input.remoteWrite);
+  const receiver = input.receiver;
+  const selfJob = {
+    job_name: SELF_JOB,
+    ...(receiver
+      ? {
+          ...(receiver.tls ? { scheme: "https", tls_config: { insecure_skip_verify: true } } : {}),
+          basic_auth: { username: RECEIVER_USER, password_file: RECEIVER_PATHS.password },
+        }
+      : {}),
+    static_configs: [{ targets: [input.selfScrapeTarget ?? `localhost:${PROMETHEUS_PORT}`] }],
+  };
+  return {
+    global: {
+      scrape_interval: input.globalScrapeInterval,
+      evaluation_interval: input.evaluationInterval,
+      external_labels: { monitor: input.monitorLabel },
+    },
+    ...(input.alertmanagerTargets?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: input.alertmanagerTargets }] }] } } : {}),
+    rule_files: input.ruleFiles ?? [PROMETHEUS_PATHS.rules],
+    scrape_configs: [...(input.serving ? [servingScrapeConfig(input.serving)] : []), selfJob],
+    ...(input.remoteWrite ? { remote_write: [remoteWriteConfig(input.remoteWrite)] } : {}),
+  };
+}
+
+function remoteWriteConfig(target: RemoteWriteTarget): Record<string, unknown> {
+  return {
+    url: target.url,
+    // Remote write 1.0: Mimir, Thanos Receive and VictoriaMetrics all accept it; 2.0 is still experimental.
+    protobuf_message: "prometheus.WriteRequest",
+    ...(target.basicAuth ? { basic_auth: { username: target.basicAuth.username, password_file: target.basicAuth.passwordFile } } : {}),
+    ...(target.headers && Object.keys(target.headers).length > 0 ? { headers: target.headers } : {}),
+  };
+}
+
+/** Our scrape of TF Serving (scrape mode). */
+function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
+  checkScrapeTarget(job.target);
+  if (job.jobName === SELF_JOB) throw new Error(`tfserving-platform:scrapeJobName: "${SELF_JOB}" is taken by Prometheus' self-scrape job; choose another name`);
   if (checkDuration("scrapeTimeout", job.scrapeTimeout) >= checkDuration("scrapeInterval", job.scrapeInterval)) {
     throw new Error(
       `tfserving-platform:scrapeTimeout: must be shorter than tfserving-platform:scrapeInterval ` +
@@ -110,28 +193,14 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
   if (!/^\/\S*$/.test(job.metricsPath)) {
     throw new Error(`tfserving-platform:metricsPath: "${job.metricsPath}" must be an absolute URL path such as /monitoring/prometheus/metrics`);
   }
-  for (const target of input.alertmanagerTargets ?? []) checkScrapeTarget(target, "the Alertmanager target");
-
   return {
-    global: {
-      scrape_interval: input.globalScrapeInterval,
-      evaluation_interval: input.evaluationInterval,
-      external_labels: { monitor: input.monitorLabel },
-    },
-    ...(input.alertmanagerTargets?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: input.alertmanagerTargets }] }] } } : {}),
-    rule_files: input.ruleFiles ?? [PROMETHEUS_PATHS.rules],
-    scrape_configs: [
-      {
-        job_name: job.jobName,
-        scrape_interval: job.scrapeInterval,
-        scrape_timeout: job.scrapeTimeout,
-        metrics_path: job.metricsPath,
-        scheme: job.scheme,
-        ...(job.tlsConfig ? { tls_config: job.tlsConfig } : {}),
-        static_configs: [{ targets: [job.target] }],
-      },
-      { job_name: SELF_JOB, static_configs: [{ targets: [input.selfScrapeTarget ?? `localhost:${PROMETHEUS_PORT}`] }] },
-    ],
+    job_name: job.jobName,
+    scrape_interval: job.scrapeInterval,
+    scrape_timeout: job.scrapeTimeout,
+    metrics_path: job.metricsPath,
+    scheme: job.scheme,
+    ...(job.tlsConfig ? { tls_config: job.tlsConfig } : {}),
+    static_configs: [{ targets: [job.target] }],
   };
 }
 

@@ -6,6 +6,10 @@
  * - request_count counts every request, errors included; `status` is OK or an error code name;
  * - request_latency is recorded only for successful requests, in microseconds;
  * - REST predict calls carry API="predict" (lowercase) and entrypoint="REST".
+ *
+ * Every aggregate sums over all series of the model, never per instance: in push mode each replica's
+ * agent sends its own series (told apart by the `replica` external label), so the sums are the
+ * service's totals at any replica count. Only the per-replica views group by `replica`.
  */
 
 export const METRICS = {
@@ -13,6 +17,18 @@ export const METRICS = {
   requestLatency: ":tensorflow:serving:request_latency",
   runtimeLatency: ":tensorflow:serving:runtime_latency",
 } as const;
+
+/**
+ * `scrape`: our Prometheus scrapes one serving endpoint (one replica). `push`: a Prometheus agent in
+ * every replica scrapes its own server and remote-writes to our Prometheus.
+ */
+export type MetricsMode = "scrape" | "push";
+
+/**
+ * Push mode: how long without a single sample from any replica's agent before the job counts as missing.
+ * Four 15s remote-write batches at least, shorter than the 5m lookback a plain `absent()` would wait.
+ */
+export const PUSH_FRESHNESS_WINDOW = "2m";
 
 /** A Prometheus range such as `1m`; only literal durations, so every expression parses as plain PromQL. */
 export type Window = `${number}${"s" | "m" | "h"}`;
@@ -35,19 +51,27 @@ export interface ServingQueries {
   latencyQuantileMs(quantile: number, window: Window): string;
   /** Present only when the request series already existed `window` ago, i.e. a rate over that window is complete. */
   requestHistory(window: Window): string;
-  /** Prometheus' own health of the TF Serving scrape job: 1 up, 0 down. */
+  /** Request rate per replica (push mode's `replica` label; one unlabelled series in scrape mode). */
+  requestRateByReplica(window: Window): string;
+  /** A latency quantile per replica, in ms. */
+  latencyQuantileMsByReplica(quantile: number, window: Window): string;
+  /** Health of the TF Serving scrape: our Prometheus' scrape in scrape mode, each replica's agent scrape in push mode. */
   targetUp: string;
+  /** Non-empty when the job has no series at all: never scraped (scrape mode), or no replica pushed for a while (push mode). */
+  targetMissing: string;
 }
 
 const labelValue = (value: string) => JSON.stringify(value);
 
-export function servingQueries(modelName: string, jobName: string): ServingQueries {
+export function servingQueries(modelName: string, jobName: string, mode: MetricsMode = "scrape"): ServingQueries {
   const model = `model_name=${labelValue(modelName)}`;
   const requests = `${METRICS.requestCount}{${model}}`;
   const failed = `${METRICS.requestCount}{${model},status!="OK"}`;
   const predictRest = `${model},API="predict",entrypoint="REST"`;
 
   const requestRate = (window: Window) => `sum(rate(${requests}[${window}]))`;
+  const latencyBuckets = (window: Window) => `rate(${METRICS.requestLatency}_bucket{${predictRest}}[${window}])`;
+  const targetUp = `up{job=${labelValue(jobName)}}`;
   const errorRate = (window: Window) => `(sum(rate(${failed}[${window}])) or (${requestRate(window)} * 0))`;
   return {
     totalRequests: `sum(${requests})`,
@@ -58,10 +82,13 @@ export function servingQueries(modelName: string, jobName: string): ServingQueri
     errorRatio: (window) => `${errorRate(window)} / ${requestRate(window)}`,
     meanLatencyMs: (window) =>
       `sum(rate(${METRICS.requestLatency}_sum{${predictRest}}[${window}])) / sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}])) / 1000`,
-    latencyQuantileMs: (quantile, window) =>
-      `histogram_quantile(${quantile}, sum by (le) (rate(${METRICS.requestLatency}_bucket{${predictRest}}[${window}]))) / 1000`,
+    latencyQuantileMs: (quantile, window) => `histogram_quantile(${quantile}, sum by (le) (${latencyBuckets(window)})) / 1000`,
     requestHistory: (window) => `count(${requests} offset ${window})`,
-    targetUp: `up{job=${labelValue(jobName)}}`,
+    requestRateByReplica: (window) => `sum by (replica) (rate(${requests}[${window}]))`,
+    latencyQuantileMsByReplica: (quantile, window) => `histogram_quantile(${quantile}, sum by (replica, le) (${latencyBuckets(window)})) / 1000`,
+    targetUp,
+    // A pushed series stays visible for the 5m lookback after its last sample; absent_over_time notices sooner.
+    targetMissing: mode === "push" ? `absent_over_time(${targetUp}[${PUSH_FRESHNESS_WINDOW}])` : `absent(${targetUp})`,
   };
 }
 
@@ -100,7 +127,7 @@ export function alertExpressions(queries: ServingQueries, thresholds: AlertThres
       ` and on() ${queries.requestHistory("15m")}`,
     highErrorRatio: `${queries.errorRatio("5m")} > ${thresholds.errorRatioThreshold}`,
     highLatencyP95: `${queries.latencyQuantileMs(0.95, "5m")} > ${thresholds.latencyP95ThresholdMs}`,
-    targetDown: `${queries.targetUp} == 0 or absent(${queries.targetUp})`,
+    targetDown: `${queries.targetUp} == 0 or ${queries.targetMissing}`,
     watchdog: "vector(1)",
   };
 }

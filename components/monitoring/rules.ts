@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { StackConfig, durationMs } from "../config/stackConfig";
-import { AlertThresholds, alertExpressions, recordingExpressions, servingQueries } from "./promql";
+import { AlertThresholds, MetricsMode, PUSH_FRESHNESS_WINDOW, alertExpressions, recordingExpressions, servingQueries } from "./promql";
 
 /** Alert names are a contract (README runbook headings, Alertmanager routes, dashboards). */
 export const ALERT_NAMES = [
@@ -49,6 +49,8 @@ export interface RulesInput {
   modelName: string;
   /** The TF Serving scrape job, whose `up` series TFServingTargetDown watches. */
   jobName: string;
+  /** Scrape (the default) or push: changes what "target down" means. */
+  metricsMode?: MetricsMode;
   thresholds: AlertThresholds;
   lowTrafficFor: string;
   spikeFor: string;
@@ -64,6 +66,7 @@ export function rulesInput(config: StackConfig): RulesInput {
   return {
     modelName: config.modelName,
     jobName: config.scrapeJobName,
+    metricsMode: config.metricsMode,
     thresholds: {
       lowTrafficThresholdRps: config.lowTrafficThresholdRps,
       spikeFactor: config.spikeFactor,
@@ -101,7 +104,8 @@ export function ruleGroups(input: RulesInput): RuleGroups {
       throw new Error(`${where}: "${value}" is not a Prometheus duration; set it to e.g. 5m`);
     }
   }
-  const queries = servingQueries(input.modelName, input.jobName);
+  const push = input.metricsMode === "push";
+  const queries = servingQueries(input.modelName, input.jobName, input.metricsMode);
   const expressions = alertExpressions(queries, input.thresholds);
   const t = input.thresholds;
   const model = input.modelName;
@@ -171,9 +175,12 @@ export function ruleGroups(input: RulesInput): RuleGroups {
           expressions.targetDown,
           durations.targetDownFor,
           "critical",
-          `Prometheus cannot scrape TF Serving (job ${input.jobName})`,
-          `The scrape job ${input.jobName} has been down or missing for ${durations.targetDownFor}, so every other ` +
-            `TF Serving alert is blind.`,
+          push ? `A TF Serving replica is down, or no replica pushes metrics (job ${input.jobName})` : `Prometheus cannot scrape TF Serving (job ${input.jobName})`,
+          push
+            ? `For ${durations.targetDownFor}, a replica's agent has reported its TF Serving as down (see the replica label), or no replica ` +
+                `has pushed a sample of job ${input.jobName} within ${PUSH_FRESHNESS_WINDOW}, so every other TF Serving alert is blind.`
+            : `The scrape job ${input.jobName} has been down or missing for ${durations.targetDownFor}, so every other ` +
+                `TF Serving alert is blind.`,
         ),
         alert(
           "Watchdog",

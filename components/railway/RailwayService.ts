@@ -20,6 +20,10 @@ export interface RailwayServiceArgs {
   modelName: string;
   restPort: number;
   readinessTimeoutSeconds: number;
+  /** Push mode: the receiver password (a Pulumi secret), set as a Railway variable for the replicas' agents. */
+  receiverPassword?: pulumi.Output<string>;
+  /** Changes when the password does, so a new password reaches Railway (a secret; only its change matters). */
+  receiverPasswordHash?: pulumi.Output<string>;
 }
 
 /**
@@ -53,8 +57,9 @@ export class RailwayService extends pulumi.ComponentResource {
           DEPLOY_IMAGE_REF: args.imageRef,
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+          ...(args.receiverPassword ? { DEPLOY_RECEIVER_PASSWORD: args.receiverPassword } : {}),
         },
-        triggers: [args.contextHash, args.service, args.environment],
+        triggers: [args.contextHash, args.service, args.environment, ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : [])],
         // Diagnostics (redacted build logs) are shown; both streams stay encrypted in state.
         logging: "stderr",
         additionalSecretOutputs: ["stdout", "stderr"],

@@ -3,6 +3,7 @@
  * fake `railway`): pin PORT, upload the build context, confirm the newest deployment reached SUCCESS,
  * make sure a domain exists, verify the rollout on it. Diagnostics go to `log` (stderr).
  */
+import { RECEIVER_PASSWORD_ENV } from "../serving/buildContext";
 import { RolloutError, verifyRollout } from "../serving/rollout";
 import { DiabetesRow } from "../serving/tfExample";
 import { INSTALL_HINT, RailwayAuth } from "./cli";
@@ -29,6 +30,8 @@ export interface DeployInputs {
   /** Budget for the deployment to reach SUCCESS, and again for the model to answer. */
   timeoutMs: number;
   pollIntervalMs: number;
+  /** Push mode: the receiver password, set as the METRICS_RECEIVER_PASSWORD variable (never logged). */
+  receiverPassword?: string;
   /** Test-only: verify against this base URL instead of https://<domain>. */
   verifyBaseUrl?: string;
 }
@@ -53,9 +56,11 @@ function failure(what: string, result: CliResult): DeployError {
 export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, run: CliRunner, log: (line: string) => void): Promise<DeployResult> {
   const service = ["--service", inputs.service];
 
-  log(`Pinning PORT=${inputs.restPort} on service ${inputs.service}`);
-  const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, "--skip-deploys"]);
-  if (variables.code !== 0) throw failure("variables --set PORT", variables);
+  // The agent of push mode scrapes the REST port, so PORT stays pinned to it.
+  const receiver = inputs.receiverPassword ? ["--set", `${RECEIVER_PASSWORD_ENV}=${inputs.receiverPassword}`] : [];
+  log(`Pinning PORT=${inputs.restPort}${receiver.length ? ` and setting ${RECEIVER_PASSWORD_ENV}` : ""} on service ${inputs.service}`);
+  const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, ...receiver, "--skip-deploys"]);
+  if (variables.code !== 0) throw failure(`variables --set PORT${receiver.length ? ` --set ${RECEIVER_PASSWORD_ENV}` : ""}`, variables);
 
   // The newest deployment before the upload; confirmation must find a different, newer one.
   const before = await listNewest(run, service);

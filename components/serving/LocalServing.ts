@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
+import { RECEIVER_PASSWORD_ENV } from "./buildContext";
 import { ServingEndpoint } from "./endpoint";
 
 export interface LocalServingArgs {
@@ -15,6 +16,8 @@ export interface LocalServingArgs {
   hostPort: number;
   hostBindAddress: string;
   readinessTimeoutSeconds: number;
+  /** Push mode: the receiver password (a Pulumi secret) for the image's agent. */
+  receiverPassword?: pulumi.Output<string>;
 }
 
 /** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
@@ -32,11 +35,12 @@ export class LocalServing extends pulumi.ComponentResource {
         name: args.containerName,
         image: args.imageRef,
         restart: "unless-stopped",
+        ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),
         ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
         networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
       },
-      // The fixed name and host port would collide with the old container during a replacement.
-      { parent: this, deleteBeforeReplace: true },
+      // The fixed name and host port would collide with the old container during a replacement; envs may hold the password.
+      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
     );
 
     const hostUrl = `http://${hostForUrl(args.hostBindAddress)}:${args.hostPort}`;

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BatchingParameters } from "../config";
+import { AGENT_LISTEN_PORT, AGENT_PATHS, AgentConfigInput, renderAgentConfig } from "../monitoring/agentConfig";
 import { ModelVersion } from "./modelDir";
 
 /** Where things live inside the image. */
@@ -12,6 +13,18 @@ export const IMAGE_PATHS = {
 
 export const ENTRYPOINT_ASSET = path.join(__dirname, "..", "..", "assets", "tfserving-entrypoint.sh");
 
+/** metricsMode push: a Prometheus agent beside tensorflow_model_server. */
+export interface AgentSpec {
+  /** The pinned prom/prometheus image the agent binary is copied from (a build stage, no second download path). */
+  image: string;
+  config: AgentConfigInput;
+  /** PEM of the receiver's certificate, trusted by the agent when config.trustReceiverCertificate is set. */
+  receiverCertificate?: string;
+}
+
+/** Receiver password variable: set by the deploy (a Railway variable, or the local container's env), never baked in. */
+export const RECEIVER_PASSWORD_ENV = "METRICS_RECEIVER_PASSWORD";
+
 export interface ServingImageSpec {
   baseImage: string;
   modelName: string;
@@ -21,6 +34,7 @@ export interface ServingImageSpec {
   restApiNumThreads?: number;
   restApiTimeoutMs?: number;
   batching?: BatchingParameters;
+  agent?: AgentSpec;
 }
 
 /** TF Serving's MonitoringConfig in protobuf text format: turns on the Prometheus endpoint. */
@@ -54,14 +68,27 @@ export function tuningFlags(spec: ServingImageSpec): string[] {
 }
 
 export function renderDockerfile(spec: ServingImageSpec): string {
+  const agent = spec.agent;
   const lines = [
+    // The agent stage's image is a build argument only so tests can build from a local stand-in; builds use the default.
+    ...(agent ? [`ARG PROMETHEUS_IMAGE=${agent.image}`, "FROM ${PROMETHEUS_IMAGE} AS prometheus-agent"] : []),
     `FROM ${spec.baseImage}`,
     `ENV MODEL_NAME=${spec.modelName} \\`,
     `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,
     `    REST_PORT=${spec.restPort} \\`,
     `    PORT=${spec.restPort} \\`,
     `    GRPC_PORT=${spec.grpcPort} \\`,
-    `    MONITORING_CONFIG_FILE=${IMAGE_PATHS.configDir}/monitoring.config`,
+    `    MONITORING_CONFIG_FILE=${IMAGE_PATHS.configDir}/monitoring.config` + (agent ? " \\" : ""),
+    ...(agent
+      ? [
+          "    METRICS_MODE=push \\",
+          `    AGENT_CONFIG_FILE=${AGENT_PATHS.config} \\`,
+          `    AGENT_DATA_DIR=${AGENT_PATHS.dataDir} \\`,
+          `    AGENT_PASSWORD_FILE=${AGENT_PATHS.passwordFile} \\`,
+          `    AGENT_LISTEN_ADDRESS=127.0.0.1:${AGENT_LISTEN_PORT}`,
+          "COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus",
+        ]
+      : []),
     `COPY config/ ${IMAGE_PATHS.configDir}/`,
     `COPY tfserving-entrypoint.sh ${IMAGE_PATHS.entrypoint}`,
     // chmod in the image: a checkout on Windows does not keep the executable bit.
@@ -86,6 +113,13 @@ export function renderContextFiles(spec: ServingImageSpec, entrypointScript: str
     "config/monitoring.config": renderMonitoringConfig(spec.metricsPath),
   };
   if (spec.batching) files["config/batching.config"] = renderBatchingParameters(spec.batching);
+  if (spec.agent) {
+    files[`config/${path.posix.basename(AGENT_PATHS.config)}`] = renderAgentConfig(spec.agent.config);
+    if (spec.agent.config.trustReceiverCertificate) {
+      if (!spec.agent.receiverCertificate) throw new Error("tfserving-platform:receiverTlsCertFile: the agent is to trust the receiver's certificate, but none was read");
+      files[`config/${path.posix.basename(AGENT_PATHS.receiverCa)}`] = spec.agent.receiverCertificate;
+    }
+  }
   return files;
 }
 

@@ -55,6 +55,8 @@ function moduleExpressions(): Set<string> {
       queries.meanLatencyMs(window),
       queries.latencyQuantileMs(0.95, window),
       queries.latencyQuantileMs(0.99, window),
+      queries.requestRateByReplica(window),
+      queries.latencyQuantileMsByReplica(0.95, window),
     ]) {
       all.add(expr);
     }

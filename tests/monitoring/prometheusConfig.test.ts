@@ -79,7 +79,7 @@ describe("prometheus.yml renderer", () => {
 describe("prometheus.yml renderer input checks", () => {
   const input = (target: string, interval = "5s", timeout = "4s") => ({
     ...prometheusConfigInput(dev, { target, scheme: "http" }),
-    serving: { ...prometheusConfigInput(dev, { target, scheme: "http" }).serving, scrapeInterval: interval, scrapeTimeout: timeout },
+    serving: { ...prometheusConfigInput(dev, { target, scheme: "http" }).serving!, scrapeInterval: interval, scrapeTimeout: timeout },
   });
 
   it.each([

@@ -66,11 +66,13 @@ describe("Dockerfile", () => {
 
 describe("entrypoint asset", () => {
   const script = fs.readFileSync(ENTRYPOINT_ASSET, "utf8");
-  it("execs tensorflow_model_server so SIGTERM reaches it", () => {
-    expect(script).toMatch(/^exec tensorflow_model_server /m);
+  it("execs tensorflow_model_server in scrape mode so SIGTERM reaches it", () => {
+    expect(script).toMatch(/^set -- tensorflow_model_server /m);
+    expect(script).toMatch(/^ {2}exec "\$@"$/m);
   });
   it("follows the PORT the host injects, falling back to the image's REST port", () => {
-    expect(script).toContain('--rest_api_port="${PORT:-${REST_PORT}}"');
+    expect(script).toContain('rest_port="${PORT:-${REST_PORT}}"');
+    expect(script).toContain('--rest_api_port="${rest_port}"');
   });
   it("passes the model, monitoring config and extra flags", () => {
     for (const flag of ['--port="${GRPC_PORT}"', '--model_name="${MODEL_NAME}"', '--model_base_path="${MODEL_BASE_PATH}/${MODEL_NAME}"', '--monitoring_config_file="${MONITORING_CONFIG_FILE}"', '"$@"']) {
