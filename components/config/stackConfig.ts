@@ -19,6 +19,9 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 /** Name of Prometheus' self-scrape job; the TF Serving job must not take it. */
 export const PROMETHEUS_SELF_JOB = "prometheus";
 
+/** Push mode: the agent's own web server in the serving container (loopback); TF Serving's ports must differ. */
+export const AGENT_LISTEN_PORT = 9095;
+
 /** True for an absolute http(s) URL (the webhook check; callers never echo the value, it may be a secret). */
 export function isHttpUrl(text: string): boolean {
   try {
@@ -323,6 +326,11 @@ function receiverProblems(plain: PlainConfig, secretsPresent: Record<SecretKey, 
         ? `${key("receiverTlsKey")}: is required with ${key("receiverTlsCertFile")}; run \`pulumi config set --secret ${key("receiverTlsKey")} -- "$(cat tls.key)"\``
         : `${key("receiverTlsCertFile")}: is required with ${key("receiverTlsKey")}; ${setHint("receiverTlsCertFile", "./tls/receiver.crt")}`,
     );
+  }
+  for (const name of ["restPort", "grpcPort"] as const) {
+    if (push && plain[name] === AGENT_LISTEN_PORT) {
+      problems.push(`${key(name)}: ${AGENT_LISTEN_PORT} is the port of the Prometheus agent in push mode; ${setHint(name, name === "restPort" ? "8501" : "8500")}`);
+    }
   }
   const receiverKeys = (["receiverUrl", "receiverHostPort", "receiverTlsCertFile"] as const).filter((name) => plain[name] !== undefined);
   if (!push && receiverKeys.length > 0) {

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { AGENT_LISTEN_PORT } from "../config/stackConfig";
 import { ServingScrapeJob, checkScrapeTarget } from "./prometheusConfig";
 import { RECEIVER_USER } from "./receiverConfig";
 
@@ -16,7 +17,7 @@ export const AGENT_PATHS = {
 } as const;
 
 /** The agent's own web server (its /metrics shows failed samples); loopback only, beside TF Serving's ports. */
-export const AGENT_LISTEN_PORT = 9095;
+export { AGENT_LISTEN_PORT };
 
 /**
  * Environment variables the entrypoint exports for external_labels, the only place Prometheus expands

@@ -2,6 +2,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { RECORDED, alertExpressions, recordingExpressions, servingQueries } from "../../components/monitoring/promql";
 
 const queries = servingQueries("diabetes-prediction", "tf-serving-local");
+const pushQueries = servingQueries("diabetes-prediction", "tf-serving-railway", "push");
 const thresholds = { lowTrafficThresholdRps: 0.01, spikeFactor: 3, spikeMinBaselineRps: 0.1, errorRatioThreshold: 0.05, latencyP95ThresholdMs: 500 };
 
 /** Every expression the module can produce, by name, for the windows and quantiles the project uses. */
@@ -20,10 +21,13 @@ function everyExpression(): [string, string][] {
       [`meanLatencyMs(${window})`, queries.meanLatencyMs(window)],
       [`latencyQuantileMs(0.95, ${window})`, queries.latencyQuantileMs(0.95, window)],
       [`latencyQuantileMs(0.99, ${window})`, queries.latencyQuantileMs(0.99, window)],
+      [`requestRateByReplica(${window})`, queries.requestRateByReplica(window)],
+      [`latencyQuantileMsByReplica(0.95, ${window})`, queries.latencyQuantileMsByReplica(0.95, window)],
     );
   }
   for (const [name, expr] of Object.entries(alertExpressions(queries, thresholds))) expressions.push([`alert ${name}`, expr]);
   for (const { record, expr } of recordingExpressions(queries)) expressions.push([`record ${record}`, expr]);
+  for (const [name, expr] of Object.entries(alertExpressions(pushQueries, thresholds))) expressions.push([`push alert ${name}`, expr]);
   return expressions;
 }
 
@@ -58,5 +62,18 @@ describe("PromQL module", () => {
     expect(mean).toContain('rate(:tensorflow:serving:request_latency_sum{model_name="diabetes-prediction",API="predict",entrypoint="REST"}[5m])');
     expect(mean).toContain('rate(:tensorflow:serving:request_latency_count{model_name="diabetes-prediction",API="predict",entrypoint="REST"}[5m])');
     expect(mean).toMatch(/\/ 1000$/);
+  });
+
+  it("aggregates over all series of the model, never by instance; only per-replica views group, by replica", () => {
+    for (const [name, expr] of everyExpression()) expect({ name, byInstance: /by \([^)]*instance/.test(expr) }).toEqual({ name, byInstance: false });
+    expect(pushQueries.requestRateByReplica("1m")).toMatch(/^sum by \(replica\) \(rate\(/);
+    expect(pushQueries.latencyQuantileMsByReplica(0.95, "5m")).toContain("sum by (replica, le) (rate(");
+  });
+
+  it("push mode: target down is a replica's own up == 0, or no fresh sample from any replica", () => {
+    expect(alertExpressions(pushQueries, thresholds).targetDown).toBe(
+      'up{job="tf-serving-railway"} == 0 or absent_over_time(up{job="tf-serving-railway"}[2m])',
+    );
+    expect(alertExpressions(queries, thresholds).targetDown).toBe('up{job="tf-serving-local"} == 0 or absent(up{job="tf-serving-local"})');
   });
 });
