@@ -12,6 +12,7 @@ import {
   imagePinProblems,
   monitoringProblems,
   publicPortProblems,
+  receiverAuthProblems,
   scrapeIntervalProblems,
 } from "./rules";
 
@@ -29,7 +30,8 @@ export const policies: Policies = [
   },
   {
     name: "host-ports-loopback-only",
-    description: "Containers publish host ports on 127.0.0.1 only, unless the stack sets allowPublicPorts.",
+    description:
+      "Containers publish host ports on 127.0.0.1 only, unless the stack sets allowPublicPorts; a Prometheus whose web config enforces TLS and basic auth (the push-mode receiver) may publish.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { allowPublicPorts: { type: "boolean", default: false } } },
     validateResource: (args, reportViolation) => {
@@ -62,6 +64,14 @@ export const policies: Policies = [
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
       if (args.type === TYPES.container) report(scrapeIntervalProblems(args.props), reportViolation);
+    },
+  },
+  {
+    name: "remote-write-receiver-authenticated",
+    description: "A Prometheus that accepts remote writes requires basic auth through its web config.",
+    enforcementLevel: "mandatory",
+    validateResource: (args, reportViolation) => {
+      if (args.type === TYPES.container) report(receiverAuthProblems(args.props), reportViolation);
     },
   },
 ];

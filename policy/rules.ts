@@ -54,6 +54,8 @@ interface ContainerPort {
 /** Host ports published beyond loopback (a port without `ip` binds every interface), unless the stack allows it. */
 export function publicPortProblems(props: Props, allowPublicPorts: boolean): string[] {
   if (allowPublicPorts) return [];
+  // The one deliberate exception: a Prometheus whose web config enforces both TLS and basic auth (the push-mode receiver).
+  if (props.networkMode !== "host" && prometheusWebSecurity(props).tls && prometheusWebSecurity(props).auth) return [];
   const problems: string[] = [];
   if (props.networkMode === "host") problems.push("uses network mode host, which exposes every port on all interfaces");
   for (const port of (props.ports as ContainerPort[] | undefined) ?? []) {
@@ -183,4 +185,37 @@ export function scrapeIntervalProblems(props: Props): string[] {
     if (ms !== undefined && ms >= SCRAPE_INTERVAL_BOUNDS_MS.min && ms <= SCRAPE_INTERVAL_BOUNDS_MS.max) return [];
     return [`${where} scrape_interval "${String(interval)}" is outside 1s..5m`];
   });
+}
+
+/** `--flag=value` of a container's command, or undefined. */
+function commandFlag(props: Props, flag: string): string | undefined {
+  const entry = ((props.command as string[] | undefined) ?? []).find((arg) => arg.startsWith(`${flag}=`));
+  return entry?.slice(flag.length + 1);
+}
+
+/**
+ * What the web config a Prometheus container is started with (`--web.config.file`, uploaded inline)
+ * enforces: TLS (`tls_server_config` with a certificate) and basic auth (`basic_auth_users` with at least one user).
+ */
+export function prometheusWebSecurity(props: Props): { tls: boolean; auth: boolean } {
+  const file = commandFlag(props, "--web.config.file");
+  const upload = file === undefined ? undefined : ((props.uploads as Upload[] | undefined) ?? []).find((entry) => entry.file === file);
+  if (typeof upload?.content !== "string") return { tls: false, auth: false };
+  let config: { tls_server_config?: { cert_file?: string; cert?: string }; basic_auth_users?: Record<string, string> } | null;
+  try {
+    config = parse(upload.content);
+  } catch {
+    return { tls: false, auth: false };
+  }
+  return {
+    tls: Boolean(config?.tls_server_config?.cert_file || config?.tls_server_config?.cert),
+    auth: Object.keys(config?.basic_auth_users ?? {}).length > 0,
+  };
+}
+
+/** A Prometheus that accepts remote writes must require basic auth, or anyone who reaches it can write series. */
+export function receiverAuthProblems(props: Props): string[] {
+  if (!((props.command as string[] | undefined) ?? []).includes("--web.enable-remote-write-receiver")) return [];
+  if (prometheusWebSecurity(props).auth) return [];
+  return ["accepts remote writes (--web.enable-remote-write-receiver) without basic auth: start it with --web.config.file whose basic_auth_users lists the receiver user"];
 }

@@ -268,13 +268,14 @@ describe("the pack's wiring", () => {
     return violations;
   }
 
-  test("holds the five policies, all mandatory", () => {
+  test("holds the six policies, all mandatory", () => {
     expect(policies.map((policy) => [policy.name, policy.enforcementLevel])).toEqual([
       ["images-pinned", "mandatory"],
       ["host-ports-loopback-only", "mandatory"],
       ["grafana-admin-password-generated", "mandatory"],
       ["tfserving-monitoring-enabled", "mandatory"],
       ["scrape-interval-bounds", "mandatory"],
+      ["remote-write-receiver-authenticated", "mandatory"],
     ]);
   });
 

@@ -102,6 +102,16 @@ describe("deploy-railway against a fake railway CLI", () => {
     expectNoToken(run);
   });
 
+  it("push mode: sets the receiver password as a Railway variable beside PORT, and never prints it", async () => {
+    const password = "receiver-pw-7d2e9b41c0";
+    const run = await deploy("success", { DEPLOY_RECEIVER_PASSWORD: password });
+    expect(run.code).toBe(0);
+    expect(run.calls[0].args).toEqual(["variables", "--service", "diabetes-prediction", "--set", "PORT=8501", "--set", `METRICS_RECEIVER_PASSWORD=${password}`, "--skip-deploys"]);
+    expect(run.stderr).toContain("setting METRICS_RECEIVER_PASSWORD");
+    expect(run.stdout + run.stderr).not.toContain(password);
+    expectNoToken(run);
+  });
+
   it("passes when the build-log stream breaks but the deployment succeeded", async () => {
     const run = await deploy("stream-error");
     expect(run.code).toBe(0);
