@@ -1,8 +1,9 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { requireTool } from "./tools";
+import { monitoringTool } from "./monitoringTools";
+import { promtool } from "./promtool";
 
 /** A port that was free a moment ago on 127.0.0.1 (Prometheus cannot be told to pick one itself). */
 export function freePort(): Promise<number> {
@@ -59,19 +60,19 @@ const running = new Set<ChildProcess>();
 process.once("exit", () => running.forEach((child) => child.kill("SIGKILL")));
 
 /**
- * Debian's prometheus on 127.0.0.1:`port` (from freePort, so the config can name it as the self-scrape
- * target) with a TSDB under `dataDir`, ready-gated. Fails (never skips) when the binary is missing.
+ * Prometheus of the default image's release on 127.0.0.1:`port` (from freePort, so the config can name it
+ * as the self-scrape target) with a TSDB under `dataDir`, ready-gated. Fails (never skips) when the binary is missing.
  */
 export async function startPrometheus(port: number, configFile: string, dataDir: string): Promise<PrometheusServer> {
-  requireTool("prometheus", "apt-get install prometheus (Debian's package; the suite was written against 2.42)");
-  const check = spawnSync("promtool", ["check", "config", configFile], { encoding: "utf8" });
-  if (check.status !== 0) throw new Error(`promtool rejects ${configFile}:\n${check.stdout}${check.stderr}`);
+  const prometheus = monitoringTool("prometheus");
+  const check = promtool("check", "config", configFile);
+  if (check.status !== 0) throw new Error(`promtool rejects ${configFile}:\n${check.output}`);
 
   const url = `http://127.0.0.1:${port}`;
   const storage = path.join(dataDir, "tsdb");
   fs.mkdirSync(storage, { recursive: true });
   const child = spawn(
-    "prometheus",
+    prometheus,
     [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${storage}`, "--log.level=warn"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
