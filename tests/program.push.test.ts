@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { DEFAULT_IMAGES } from "../components/config/stackConfig";
 import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
 import { RECEIVER_PATHS } from "../components/monitoring/receiverConfig";
 import { makeModelDir, removeDir } from "./support/modelFixture";
@@ -39,7 +40,7 @@ describe("push mode under mocks", () => {
     const run = await runProgram({ stack: "dev", config: { modelDir, metricsMode: "push" } });
 
     const dockerfile = contextFile("dev", "Dockerfile");
-    expect(dockerfile.split("\n").slice(0, 3)).toEqual(["ARG PROMETHEUS_IMAGE=prom/prometheus:v3.13.1", "FROM ${PROMETHEUS_IMAGE} AS prometheus-agent", "FROM tensorflow/serving:2.20.0"]);
+    expect(dockerfile.split("\n").slice(0, 3)).toEqual([`ARG PROMETHEUS_IMAGE=${DEFAULT_IMAGES.prometheus}`, "FROM ${PROMETHEUS_IMAGE} AS prometheus-agent", `FROM ${DEFAULT_IMAGES.tfServing}`]);
     expect(dockerfile).toContain("COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus");
     expect(dockerfile).toContain("METRICS_MODE=push");
     const agent = parse(contextFile("dev", "config/agent.yml"));
