@@ -41,8 +41,11 @@ export TFSERVING_REGION="${RAILWAY_REPLICA_REGION:-local}"
 
 "$@" &
 server=$!
+# A short flush deadline: on SIGTERM the agent sends what it still holds, then exits well within the
+# platform's grace period (Docker's default is 10s) instead of retrying an unreachable receiver for 1m.
 prometheus --agent \
   --config.file="${AGENT_CONFIG_FILE}" \
+  --storage.remote.flush-deadline=5s \
   --storage.agent.path="${AGENT_DATA_DIR}/wal" \
   --web.listen-address="${AGENT_LISTEN_ADDRESS}" &
 agent=$!
@@ -50,8 +53,14 @@ agent=$!
 stopping=0
 trap 'stopping=1; kill -TERM "${server}" "${agent}" 2>/dev/null || true' TERM INT
 set +e
-wait -n
-status=$?
+# As PID 1 this shell also inherits orphaned processes; `wait -n` may return for one of those (busybox
+# does), so it only counts when one of our two processes is really gone.
+while :; do
+  wait -n
+  status=$?
+  [ "${stopping}" = 1 ] && break
+  kill -0 "${server}" 2>/dev/null && kill -0 "${agent}" 2>/dev/null || break
+done
 if [ "${stopping}" = 0 ]; then
   echo "tfserving-entrypoint: a process exited with status ${status}; stopping the other" >&2
   kill -TERM "${server}" "${agent}" 2>/dev/null
