@@ -20,7 +20,8 @@ import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesI
 import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { tempDir, writeFile } from "../support/promtool";
-import { PrometheusServer, Sample, freePort, startPrometheus, waitFor } from "../support/prometheusServer";
+import { PrometheusServer, Sample, startPrometheus } from "../support/prometheusServer";
+import { freePort, waitFor } from "../support/serverProcess";
 import { makeTestCertificates } from "../support/selfSignedCert";
 
 const TIME_SCALE = 15;
