@@ -75,4 +75,9 @@ describe("renovate.json keeps every default image current", () => {
   it("finds exactly the default images in Pulumi.yaml's config defaults", () => {
     expect(extracts.filter((entry) => entry.startsWith("Pulumi.yaml: ")).sort()).toEqual(images.map((image) => `Pulumi.yaml: ${image}`).sort());
   });
+
+  it("finds every default image in the README, and no other image tag there", () => {
+    const inReadme = new Set(extracts.filter((entry) => entry.startsWith("README.md: ")));
+    expect([...inReadme].sort()).toEqual(images.map((image) => `README.md: ${image}`).sort());
+  });
 });

@@ -140,7 +140,7 @@ export function checkRemoteWrite(target: RemoteWriteTarget): void {
   }
 }
 
-/** prometheus.yml as an object; valid for Prometheus 2.42 (tests) and 3.x (the container). */
+/** prometheus.yml as an object, for Prometheus 3 (the tests run the default image's release). */
 export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
   checkDuration("globalScrapeInterval", input.globalScrapeInterval);
   checkDuration("evaluationInterval", input.evaluationInterval);
@@ -180,7 +180,11 @@ function remoteWriteConfig(target: RemoteWriteTarget): Record<string, unknown> {
   };
 }
 
-/** Our scrape of TF Serving (scrape mode). */
+/**
+ * Our scrape of TF Serving (scrape mode). TF Serving answers with a bare `Content-Type: text/plain`, which
+ * Prometheus 3 parses as the text format, so the job needs no fallback_scrape_protocol (the end-to-end suite
+ * scrapes exactly that).
+ */
 function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
   checkScrapeTarget(job.target);
   if (job.jobName === SELF_JOB) throw new Error(`tfserving-platform:scrapeJobName: "${SELF_JOB}" is taken by Prometheus' self-scrape job; choose another name`);
