@@ -22,7 +22,7 @@ import { ENTRYPOINT_ASSET, renderContextFiles, writeBuildContext } from "../../c
 import { scanModelDir } from "../../components/serving/modelDir";
 import { buildStandinPrometheus, buildStandinServingBase, containerLogs, containerState, docker, publishedPort, requireDocker, uniqueSuffix } from "../support/docker";
 import { makeModelDir, removeDir } from "../support/modelFixture";
-import { waitFor } from "../support/prometheusServer";
+import { waitFor } from "../support/serverProcess";
 
 const suffix = uniqueSuffix();
 const NAMES = {
