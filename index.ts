@@ -46,7 +46,7 @@ const image = new TfServingImage("tfserving", {
     modelName: config.modelName,
     restPort: config.restPort,
     grpcPort: config.grpcPort,
-    metricsPath: config.metricsPath,
+    metricsPath: config.servedMetricsPath,
     restApiNumThreads: config.restApiNumThreads,
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
@@ -54,7 +54,7 @@ const image = new TfServingImage("tfserving", {
       ? {
           image: config.prometheusImage,
           config: {
-            serving: { jobName: config.scrapeJobName, metricsPath: config.metricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
+            serving: { jobName: config.scrapeJobName, metricsPath: config.servedMetricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
             restPort: config.restPort,
             receiverUrl,
             trustReceiverCertificate: receiverCertificate !== undefined,
@@ -136,13 +136,14 @@ const grafana = new Grafana("grafana", {
   prometheusBasicAuth: prometheus.basicAuth,
 });
 
-const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.metricsPath));
+const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.servedMetricsPath));
 
 export const deployTarget = config.deployTarget;
 export const servingUrl = urls.servingUrl;
 export const modelStatusUrl = urls.modelStatusUrl;
 export const predictUrl = urls.predictUrl;
-export const metricsUrl = urls.metricsUrl;
+// Secret when the path carries push mode's unguessable suffix.
+export const metricsUrl = config.servedMetricsPath === config.metricsPath ? urls.metricsUrl : pulumi.secret(urls.metricsUrl);
 // The bare Railway host in prod; an empty string in dev, so every stack has the same output names.
 export const railwayDomain: pulumi.Output<string> | string = railway?.domain ?? "";
 export const imageRef = image.imageRef;

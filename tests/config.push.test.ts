@@ -1,7 +1,7 @@
 import { StackConfigError, parseStackConfig } from "../components/config/stackConfig";
 
 const parse = (values: Record<string, string | undefined>, stack = "dev") => parseStackConfig({ stack, projectDir: "/project", values });
-const railway = { modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "t" };
+const railway = { modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "railway-token-3f9c1a" };
 
 function problemsOf(values: Record<string, string | undefined>): string {
   try {
@@ -68,5 +68,17 @@ describe("push mode, receiver and forwarding config", () => {
   it("TF Serving's ports must not take the agent's port in push mode", () => {
     expect(problemsOf({ modelDir: "m", metricsMode: "push", restPort: "9095" })).toMatch(/tfserving-platform:restPort: 9095 is the port of the Prometheus agent/);
     expect(parse({ modelDir: "m", restPort: "9095" }).restPort).toBe(9095);
+  });
+
+  it("push mode on Railway serves metrics at an unguessable per-stack path derived from the token, not containing it", () => {
+    const push = { ...railway, metricsMode: "push", receiverUrl: "https://m.example.com/api/v1/write" };
+    const served = parse(push).servedMetricsPath;
+    expect(served).toMatch(/^\/monitoring\/prometheus\/metrics\/[0-9a-f]{32}$/);
+    expect(parse(push).servedMetricsPath).toBe(served);
+    expect(parse({ ...push, railwayToken: "another-token" }).servedMetricsPath).not.toBe(served);
+    expect(served).not.toContain(railway.railwayToken);
+    // Scrape mode needs the path public (our Prometheus scrapes it); dev publishes nothing beyond loopback.
+    expect(parse(railway).servedMetricsPath).toBe("/monitoring/prometheus/metrics");
+    expect(parse({ modelDir: "m", metricsMode: "push" }).servedMetricsPath).toBe("/monitoring/prometheus/metrics");
   });
 });

@@ -110,6 +110,12 @@ describe("push mode under mocks", () => {
     expect(unwrap<unknown[]>(deploy.inputs.triggers)).toHaveLength(4);
 
     const agent = parse(contextFile("prod", "config/agent.yml"));
+    // The public domain serves the metrics only at the unguessable path the agent scrapes.
+    const servedPath = agent.scrape_configs[0].metrics_path as string;
+    expect(servedPath).toMatch(/^\/monitoring\/prometheus\/metrics\/[0-9a-f]{32}$/);
+    expect(contextFile("prod", "config/monitoring.config")).toContain(`path: "${servedPath}"`);
+    expect(run.secretOutputs.has("metricsUrl")).toBe(true);
+    expect(run.outputs.metricsUrl).toBe(`https://diabetes-prod.up.railway.app${servedPath}`);
     expect(agent.remote_write[0]).toMatchObject({ url: "https://metrics.example.com:9443/api/v1/write", tls_config: { ca_file: "/etc/tfserving/receiver-ca.crt" } });
     expect(contextFile("prod", "config/receiver-ca.crt")).toContain("BEGIN CERTIFICATE");
 

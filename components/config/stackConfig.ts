@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import * as path from "node:path";
 import { z } from "zod";
@@ -178,6 +179,11 @@ export interface StackConfig extends PlainConfig {
   dashboardTitle: string;
   /** Set only when enableBatching is true. */
   batching?: BatchingParameters;
+  /**
+   * The path TF Serving serves its metrics at: metricsPath, plus in push mode on Railway a suffix nobody can
+   * guess (see servedMetricsPath), since the public domain answers every path of the REST port.
+   */
+  servedMetricsPath: string;
   /** receiverTlsCertFile resolved against the project folder. */
   receiverTlsCertFileAbsolute?: string;
   /** Which secret keys the stack has set (their values stay in Pulumi secrets). */
@@ -306,9 +312,23 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     scrapeTimeout,
     dashboardTitle: plain.dashboardTitle ?? defaultDashboardTitle(plain.modelName),
     batching: plain.enableBatching ? batchingValues : undefined,
+    servedMetricsPath: servedMetricsPath(plain, values.railwayToken),
     receiverTlsCertFileAbsolute: plain.receiverTlsCertFile === undefined ? undefined : path.resolve(projectDir, plain.receiverTlsCertFile),
     secretsPresent,
   };
+}
+
+/**
+ * In push mode on Railway nothing outside the replica needs TF Serving's metrics, but TF Serving serves
+ * them on the public REST port and cannot bind them elsewhere. So the path gets a per-stack suffix
+ * derived from the Railway token (SHA-256 with its own prefix, so the suffix reveals nothing about the
+ * token): stable across previews, known only to the image's agent and whoever holds the stack's
+ * secrets, and changed with the token.
+ */
+function servedMetricsPath(plain: PlainConfig, railwayToken: string | undefined): string {
+  if (plain.metricsMode !== "push" || plain.deployTarget !== "railway" || !railwayToken) return plain.metricsPath;
+  const suffix = createHash("sha256").update(`tfserving-platform metrics path\0${railwayToken}`).digest("hex").slice(0, 32);
+  return `${plain.metricsPath.replace(/\/+$/, "")}/${suffix}`;
 }
 
 /** The keys of push mode, the receiver and forwarding only make sense together; each problem names its key. */
