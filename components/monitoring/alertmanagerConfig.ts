@@ -44,7 +44,10 @@ export function alertmanagerConfig(input: AlertmanagerConfigInput): Record<strin
       {
         source_matchers: ['alertname="TFServingTargetDown"'],
         target_matchers: [`alertname=~"${TRAFFIC_ALERTS.join("|")}"`],
-        equal: ["job"],
+        // In push mode a replica's own target-down carries its `replica`, which the (summed) traffic alerts
+        // lack, so one bad replica does not silence them while the others still report; "no replica pushes"
+        // has no `replica` either and inhibits as in scrape mode, where no alert has the label.
+        equal: ["job", "replica"],
       },
     ],
   };

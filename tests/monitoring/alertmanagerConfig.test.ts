@@ -32,7 +32,7 @@ describe("alertmanager.yml renderer", () => {
       {
         source_matchers: ['alertname="TFServingTargetDown"'],
         target_matchers: ['alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95"'],
-        equal: ["job"],
+        equal: ["job", "replica"],
       },
     ]);
     // Every alert but the heartbeat and the inhibitor itself is a traffic alert, and each carries the `job` the rule compares.
