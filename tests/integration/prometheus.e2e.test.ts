@@ -252,6 +252,13 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
       [`${T.lowTraffic} A`]: async () => expectNear("low-traffic rate", one(await at(`${T.lowTraffic} A`), "rate"), rate, rate * 0.1),
       [`${T.spike} A`]: async () => expectNear("spike rate", one(await at(`${T.spike} A`), "rate"), rate, rate * 0.2),
       [`${T.spike} B`]: async () => expectNear("spike limit", one(await at(`${T.spike} B`), "limit"), config.spikeFactor * rate, config.spikeFactor * rate * 0.1),
+      // Scrape mode has no `replica` label: the one scraped endpoint is one series (push mode is proven in pushMode.docker.test.ts).
+      [`${T.replicaThroughput} A`]: async () => {
+        const samples = await at(`${T.replicaThroughput} A`);
+        expect(samples.map((sample) => sample.metric)).toEqual([{}]);
+        expectNear("throughput per replica", samples[0].value, rate, rate * 0.2);
+      },
+      [`${T.replicaLatency} A`]: async () => expectInBucket("p95 per replica", one(await at(`${T.replicaLatency} A`), "p95"), 37.4813, 67.4664),
     };
     // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
     expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());
