@@ -55,7 +55,8 @@ interface ContainerPort {
 export function publicPortProblems(props: Props, allowPublicPorts: boolean): string[] {
   if (allowPublicPorts) return [];
   // The one deliberate exception: a Prometheus whose web config enforces both TLS and basic auth (the push-mode receiver).
-  if (props.networkMode !== "host" && prometheusWebSecurity(props).tls && prometheusWebSecurity(props).auth) return [];
+  const web = prometheusWebSecurity(props);
+  if (props.networkMode !== "host" && web.tls && web.auth) return [];
   const problems: string[] = [];
   if (props.networkMode === "host") problems.push("uses network mode host, which exposes every port on all interfaces");
   for (const port of (props.ports as ContainerPort[] | undefined) ?? []) {

@@ -41,7 +41,17 @@ describe("push mode, receiver and forwarding config", () => {
     expect(problemsOf({ modelDir: "m", metricsMode: "push", receiverHostPort: "9443" })).toMatch(/tfserving-platform:receiverHostPort: publishing the receiver needs TLS/);
     expect(problemsOf({ modelDir: "m", metricsMode: "push", receiverTlsCertFile: "tls.crt" })).toMatch(/tfserving-platform:receiverTlsKey: is required with tfserving-platform:receiverTlsCertFile/);
     expect(problemsOf({ modelDir: "m", metricsMode: "push", receiverTlsKey: "-----BEGIN PRIVATE KEY-----" })).toMatch(/tfserving-platform:receiverTlsCertFile: is required with/);
-    const config = parse({ modelDir: "m", metricsMode: "push", receiverHostPort: "9443", receiverTlsCertFile: "tls/receiver.crt", receiverTlsKey: "k" });
+    expect(problemsOf({ modelDir: "m", metricsMode: "push", receiverTlsCertFile: "tls.crt", receiverTlsKey: "k" })).toMatch(
+      /tfserving-platform:receiverUrl: is required with tfserving-platform:receiverTlsCertFile/,
+    );
+    const config = parse({
+      modelDir: "m",
+      metricsMode: "push",
+      receiverUrl: "https://metrics.example.com:9443/api/v1/write",
+      receiverHostPort: "9443",
+      receiverTlsCertFile: "tls/receiver.crt",
+      receiverTlsKey: "k",
+    });
     expect(config.receiverTlsCertFileAbsolute).toBe("/project/tls/receiver.crt");
   });
 

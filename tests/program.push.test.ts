@@ -134,7 +134,11 @@ describe("push mode under mocks", () => {
 
   it("a missing receiver certificate fails before any resource, naming the key", async () => {
     await expect(
-      runProgram({ stack: "dev", config: { modelDir, metricsMode: "push", receiverTlsCertFile: path.join(certDir, "missing.crt"), receiverTlsKey: "k" }, secretKeys: ["receiverTlsKey"] }),
+      runProgram({
+        stack: "dev",
+        config: { modelDir, metricsMode: "push", receiverUrl: "https://m.example.com/api/v1/write", receiverTlsCertFile: path.join(certDir, "missing.crt"), receiverTlsKey: "k" },
+        secretKeys: ["receiverTlsKey"],
+      }),
     ).rejects.toThrow(/tfserving-platform:receiverTlsCertFile: cannot read/);
   });
 

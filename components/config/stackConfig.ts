@@ -361,6 +361,12 @@ function receiverProblems(plain: PlainConfig, secretsPresent: Record<SecretKey, 
         `this Prometheus (your reverse proxy, or this host's public name with receiverHostPort); ${setHint("receiverUrl", "https://metrics.example.com/api/v1/write")}`,
     );
   }
+  if (push && tls && plain.receiverUrl === undefined) {
+    problems.push(
+      `${key("receiverUrl")}: is required with ${key("receiverTlsCertFile")}: the agents check the certificate against the host they dial, ` +
+        `and without receiverUrl that is the Prometheus container's name; ${setHint("receiverUrl", "https://metrics.example.com:9443/api/v1/write")}`,
+    );
+  }
   if (plain.receiverHostPort !== undefined && !tls) {
     problems.push(
       `${key("receiverHostPort")}: publishing the receiver needs TLS, or its password travels in clear text; ` +
