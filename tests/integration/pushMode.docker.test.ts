@@ -287,5 +287,16 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
     const logs = containerLogs(NAMES.replicaB);
     expect(logs).toMatch(/tfserving-entrypoint: a process exited with status 0; stopping the other/);
   });
+
+  it("when the agent exits, the model server is stopped and the container exits non-zero too", async () => {
+    expect(containerState(NAMES.wrongPassword).running).toBe(true);
+    docker(["exec", NAMES.wrongPassword, "sh", "-c", "kill -TERM $(pidof prometheus)"]);
+    const state = await waitFor("the container to exit", 30_000, async () => {
+      const current = containerState(NAMES.wrongPassword);
+      return current.running ? undefined : current;
+    });
+    expect(state.exitCode).not.toBe(0);
+    expect(containerLogs(NAMES.wrongPassword)).toContain("got SIGTERM");
+  });
 });
 
