@@ -22,6 +22,7 @@ import { ReceiverCredentials } from "./components/monitoring/receiverCredentials
 import { RailwayService } from "./components/railway/RailwayService";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
+import { agentSpec } from "./components/serving/buildContext";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
 import { scanModelDir } from "./components/serving/modelDir";
 
@@ -37,8 +38,8 @@ const push = config.metricsMode === "push";
 const prometheusName = prometheusContainerName(stackPrefix);
 const receiverCredentials = push ? new ReceiverCredentials("receiver") : undefined;
 const receiverCertificate = config.receiverTlsCertFileAbsolute === undefined ? undefined : readCertificateFile(config.receiverTlsCertFileAbsolute);
-// dev pushes over the stack network; prod to receiverUrl (required there by the config checks).
-const receiverUrl = config.receiverUrl ?? `${receiverCertificate ? "https" : "http"}://${prometheusName}:${PROMETHEUS_PORT}${REMOTE_WRITE_PATH}`;
+// dev pushes over the stack network; prod to receiverUrl (required there, and with TLS, by the config checks).
+const receiverUrl = config.receiverUrl ?? `http://${prometheusName}:${PROMETHEUS_PORT}${REMOTE_WRITE_PATH}`;
 
 const image = new TfServingImage("tfserving", {
   spec: {
@@ -50,18 +51,7 @@ const image = new TfServingImage("tfserving", {
     restApiNumThreads: config.restApiNumThreads,
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
-    agent: push
-      ? {
-          image: config.prometheusImage,
-          config: {
-            serving: { jobName: config.scrapeJobName, metricsPath: config.servedMetricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
-            restPort: config.restPort,
-            receiverUrl,
-            trustReceiverCertificate: receiverCertificate !== undefined,
-          },
-          receiverCertificate,
-        }
-      : undefined,
+    agent: push ? agentSpec(config, receiverUrl, receiverCertificate) : undefined,
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BatchingParameters } from "../config";
+import { BatchingParameters, StackConfig } from "../config";
 import { AGENT_LISTEN_PORT, AGENT_PATHS, AgentConfigInput, renderAgentConfig } from "../monitoring/agentConfig";
 import { ModelVersion } from "./modelDir";
 
@@ -20,6 +20,20 @@ export interface AgentSpec {
   config: AgentConfigInput;
   /** PEM of the receiver's certificate, trusted by the agent when config.trustReceiverCertificate is set. */
   receiverCertificate?: string;
+}
+
+/** The agent a push-mode stack puts in its image: same job, path and interval as a scrape would use. */
+export function agentSpec(config: StackConfig, receiverUrl: string, receiverCertificate: string | undefined): AgentSpec {
+  return {
+    image: config.prometheusImage,
+    config: {
+      serving: { jobName: config.scrapeJobName, metricsPath: config.servedMetricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
+      restPort: config.restPort,
+      receiverUrl,
+      trustReceiverCertificate: receiverCertificate !== undefined,
+    },
+    receiverCertificate,
+  };
 }
 
 /** Receiver password variable: set by the deploy (a Railway variable, or the local container's env), never baked in. */
