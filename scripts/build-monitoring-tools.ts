@@ -82,7 +82,7 @@ function build(set: MonitoringToolSet): void {
     // GOWORK=off: the module ships a go.work naming folders its zip leaves out.
     run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", staging + path.sep, ...set.packages], {
       cwd: writableSource(set, moduleDir, scratch),
-      env: { ...process.env, GOWORK: "off", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" },
+      env: { ...process.env, GOWORK: "off", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" },
       stdio: ["ignore", "inherit", "inherit"],
     });
     if (!isBuilt(set, staging)) throw new Error(`${set.folder}: the built binaries do not report release ${set.release}`);
