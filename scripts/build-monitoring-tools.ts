@@ -35,7 +35,7 @@ function isBuilt(set: MonitoringToolSet, folder: string): boolean {
 function downloadModule(set: MonitoringToolSet): string {
   const info = JSON.parse(run("go", ["mod", "download", "-json", `${set.goModule}@${set.goModuleVersion}`], { cwd: os.tmpdir() })) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download ${set.goModule}@${set.goModuleVersion}: ${info.Error ?? "no source folder"}`);
-  // The module's own release file decides what the binaries report, so a wrong module version cannot pass as the right one.
+  // The module's own release file must name the image's release: a wrong module version cannot pass as the right one.
   const declared = fs.readFileSync(path.join(info.Dir, "VERSION"), "utf8").trim();
   if (declared !== set.release) throw new Error(`${set.goModule}@${set.goModuleVersion} is release ${declared}, not ${set.release} (${set.image})`);
   return info.Dir;
@@ -82,7 +82,7 @@ function build(set: MonitoringToolSet): void {
     // GOWORK=off: the module ships a go.work naming folders its zip leaves out.
     run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", staging + path.sep, ...set.packages], {
       cwd: writableSource(set, moduleDir, scratch),
-      env: { ...process.env, GOWORK: "off", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" },
+      env: { ...process.env, GOWORK: "off", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" },
       stdio: ["ignore", "inherit", "inherit"],
     });
     if (!isBuilt(set, staging)) throw new Error(`${set.folder}: the built binaries do not report release ${set.release}`);

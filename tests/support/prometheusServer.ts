@@ -39,7 +39,15 @@ export async function startPrometheus(port: number, configFile: string, dataDir:
   const server = await startServerProcess(
     "prometheus",
     prometheus,
-    [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${storage}`, "--log.level=warn"],
+    [
+      `--config.file=${configFile}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--storage.tsdb.path=${storage}`,
+      "--log.level=warn",
+      // Alerts fired before Alertmanager is discovered (up to 5s after start) are dropped and sent
+      // again only after this delay, a minute by default: compressed like the rules' windows.
+      "--rules.alert.resend-delay=1s",
+    ],
     `${url}/-/ready`,
   );
 
