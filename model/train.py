@@ -6,7 +6,8 @@ Preprocessing lives inside the exported graph, as TFX Transform put it there: 0 
 Glucose, BloodPressure, SkinThickness, Insulin and BMI and becomes the training mean of the non-zero
 values; then every feature is z-scored with training statistics. The `serving_default` signature takes
 serialized tf.Example strings (`examples`) and returns the probability of diabetes (`outputs`, [None, 1]).
-Also writes the bundled model's answers for assets/diabetes-sample-rows.json, which the fakes serve.
+Exporting the bundled model (the defaults) also writes its answers for assets/diabetes-sample-rows.json,
+which the fakes serve.
 """
 import argparse
 import json
@@ -73,29 +74,41 @@ def preprocessing_statistics(raw):
     return impute, mean, std
 
 
+def preprocess(features, statistics):
+    """Raw feature tensors -> the network's [batch, 8] float32 input; the statistics become graph constants."""
+    impute, mean, std = statistics
+    scaled = []
+    for name in FEATURES:
+        value = tf.cast(features[name], tf.float32)
+        if name in ZERO_MEANS_MISSING:
+            value = tf.where(tf.equal(value, 0.0), tf.constant(impute[name], tf.float32), value)
+        scaled.append((value - mean[name]) / std[name])
+    return tf.stack(scaled, axis=1)
+
+
 class DiabetesModel(tf.Module):
-    """Raw features -> probability, with the preprocessing constants baked into the graph."""
+    """Raw features -> probability: the preprocessing, then the trained network's dense layers.
 
-    def __init__(self, network, impute, mean, std):
+    The layers' weights are copied into plain tf.Variables rather than exporting the Keras network: TF
+    Serving does not find the variables of a Keras 3 model saved inside a tf.Module ("Could not find
+    variable ...", keras-team/keras#20095), while plain variables load the way TF Serving loads any
+    SavedModel (see model/tests/test_saved_model.py).
+    """
+
+    def __init__(self, network, statistics):
         super().__init__()
-        self.network = network
-        self._impute = {name: float(value) for name, value in impute.items()}
-        self._mean = {name: float(value) for name, value in mean.items()}
-        self._std = {name: float(value) for name, value in std.items()}
-
-    def preprocess(self, features):
-        scaled = []
-        for name in FEATURES:
-            value = tf.cast(features[name], tf.float32)
-            if name in ZERO_MEANS_MISSING:
-                value = tf.where(tf.equal(value, 0.0), tf.constant(self._impute[name], tf.float32), value)
-            scaled.append((value - self._mean[name]) / self._std[name])
-        return tf.stack(scaled, axis=1)
+        self._statistics = tuple({name: float(value) for name, value in part.items()} for part in statistics)
+        dense = [layer for layer in network.layers if isinstance(layer, keras.layers.Dense)]
+        self.kernels = [tf.Variable(layer.kernel.numpy(), trainable=False, name="kernel") for layer in dense]
+        self.biases = [tf.Variable(layer.bias.numpy(), trainable=False, name="bias") for layer in dense]
 
     @tf.function(input_signature=[{name: tf.TensorSpec([None], DTYPES[name], name=name) for name in FEATURES}])
     def predict_features(self, features):
         """The prediction on raw feature values, without tf.Example (kept in the SavedModel for the tests)."""
-        return self.network(self.preprocess(features), training=False)
+        hidden = preprocess(features, self._statistics)
+        for kernel, bias in zip(self.kernels[:-1], self.biases[:-1]):
+            hidden = tf.nn.relu(tf.matmul(hidden, kernel) + bias)
+        return tf.sigmoid(tf.matmul(hidden, self.kernels[-1]) + self.biases[-1])
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve(self, examples):
@@ -103,6 +116,7 @@ class DiabetesModel(tf.Module):
 
 
 def build_network():
+    """8 -> 16 -> 8 -> 1: relu hidden layers, a sigmoid output (DiabetesModel relies on this shape)."""
     return keras.Sequential(
         [
             keras.Input(shape=(len(FEATURES),)),
@@ -143,7 +157,6 @@ def write_sample_predictions(version_dir):
         "predictions": [{"row": row, "probability": float(probability)} for row, probability in zip(rows, probabilities)],
     }
     SAMPLE_PREDICTIONS.write_text(json.dumps(fixture, indent=2) + "\n", encoding="utf-8")
-    return fixture
 
 
 def main(argv=None):
@@ -152,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--export-dir", default=str(REPO / "models" / "diabetes-prediction"), help="model folder; the export goes to <dir>/<version>/")
     parser.add_argument("--version", type=int, default=1, help="numeric version folder (TF Serving serves the largest)")
     args = parser.parse_args(argv)
+    if args.version < 0:
+        parser.error("--version must be a whole number >= 0 (TF Serving ignores other folder names)")
 
     # Same data + same seed + deterministic ops on one thread = the same weights on every run.
     keras.utils.set_random_seed(SEED)
@@ -169,10 +184,12 @@ def main(argv=None):
     raw_train = {name: values[train] for name, values in raw.items()}
     raw_holdout = {name: values[holdout] for name, values in raw.items()}
 
-    model = DiabetesModel(build_network(), *preprocessing_statistics(raw_train))
+    statistics = preprocessing_statistics(raw_train)
+    network = build_network()
     started = time.perf_counter()
-    fit(model.network, model.preprocess(raw_train), tf.constant(labels[train][:, None]), np.random.default_rng(SEED))
+    fit(network, preprocess(raw_train, statistics), tf.constant(labels[train][:, None]), np.random.default_rng(SEED))
     training_seconds = time.perf_counter() - started
+    model = DiabetesModel(network, statistics)
 
     probabilities = model.predict_features(raw_holdout).numpy()[:, 0]
     print(f"rows: {len(train)} training, {len(holdout)} holdout (stratified, seed {SEED})")

@@ -33,6 +33,17 @@ def test_answers_ts_encoded_rows_like_the_model_on_raw_rows(bundled_model, ts_sa
     np.testing.assert_allclose(served, raw, rtol=0, atol=TOLERANCE)
 
 
+def test_loads_and_answers_the_way_tf_serving_does(ts_samples):
+    """TF Serving loads the MetaGraph tagged `serve` into a session and runs the signature's tensors by name."""
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], str(BUNDLED_MODEL))
+        signature = meta_graph.signature_def["serving_default"]
+        assert signature.method_name == "tensorflow/serving/predict"
+        served = session.run(signature.outputs["outputs"].name, {signature.inputs["examples"].name: [case["bytes"] for case in ts_samples]})
+    fixture = json.loads(SAMPLE_PREDICTIONS.read_text(encoding="utf-8"))
+    np.testing.assert_allclose(served[:, 0], [entry["probability"] for entry in fixture["predictions"]], rtol=0, atol=TOLERANCE)
+
+
 def test_sample_predictions_fixture_matches_the_committed_model(bundled_model, ts_samples):
     fixture = json.loads(SAMPLE_PREDICTIONS.read_text(encoding="utf-8"))
     assert fixture["model"] == BUNDLED_MODEL.relative_to(REPO).as_posix()
