@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -120,5 +121,15 @@ describe("the fallback: a file backend inside the project, passphrase secrets pr
     const ignored = fs.readFileSync(path.join(__dirname, "..", "..", ".gitignore"), "utf8").split("\n");
     expect(ignored).toContain(`${PROJECT_LOCAL_BACKEND_DIR}/`);
     expect(ignored).toContain("Pulumi.live-*.yaml");
+  });
+});
+
+describe("encryptionsalt: machine-local, never committed", () => {
+  // `stack init --secrets-provider passphrase` writes a salt tied to one machine's passphrase into
+  // Pulumi.<stack>.yaml; committed, it would make every other fresh clone fail with "incorrect passphrase".
+  it.each(["Pulumi.dev.yaml", "Pulumi.prod.yaml"])("the committed %s has no encryptionsalt", (file) => {
+    const committed = spawnSync("git", ["show", `HEAD:${file}`], { cwd: path.join(__dirname, "..", ".."), encoding: "utf8" });
+    const text = committed.status === 0 ? committed.stdout : fs.readFileSync(path.join(__dirname, "..", "..", file), "utf8");
+    expect(text).not.toMatch(/^encryptionsalt:/m);
   });
 });
