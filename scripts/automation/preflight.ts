@@ -89,3 +89,10 @@ export async function checkPrerequisites(command: string, probes: { pulumi: Prob
   if (!pulumi.ok || !docker.ok) throw new MissingToolError(missingToolsLine(command, problems));
   return { pulumi: pulumi.value, dockerOs: docker.value };
 }
+
+/** Pulls an image (a no-op when it is already there); the problem names the image and what Docker said. */
+export async function pullProblem(image: string, timeoutMs = 15 * 60_000): Promise<string | undefined> {
+  const result = await runQuiet("docker", ["pull", image], timeoutMs);
+  if (result.error || result.code !== 0) return `the image ${image}, which Docker cannot pull here (${firstLine(result.error ?? result.output) || `exit ${result.code}`})`;
+  return undefined;
+}

@@ -1,0 +1,48 @@
+/** The live test's phases, timed, and their Markdown report. */
+
+export interface PhaseResult {
+  name: string;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+export class Phases {
+  readonly results: PhaseResult[] = [];
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Runs one phase; records its time and outcome; rethrows a failure only when `critical` (later phases need it). */
+  async run<T>(name: string, body: () => Promise<T>, options: { critical?: boolean; describe?: (value: T) => string } = {}): Promise<T | undefined> {
+    const started = this.now();
+    try {
+      const value = await body();
+      this.results.push({ name, ok: true, ms: this.now() - started, detail: options.describe ? options.describe(value) : typeof value === "string" ? value : "" });
+      return value;
+    } catch (error) {
+      this.results.push({ name, ok: false, ms: this.now() - started, detail: (error as Error).message });
+      if (options.critical) throw error;
+      return undefined;
+    }
+  }
+
+  get failed(): PhaseResult[] {
+    return this.results.filter((result) => !result.ok);
+  }
+}
+
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
+export function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A Markdown table of every phase, then the verdict. */
+export function markdownReport(title: string, results: PhaseResult[]): string {
+  const lines = [`# ${title}`, "", "| phase | result | time | detail |", "| --- | --- | ---: | --- |"];
+  for (const result of results) lines.push(`| ${cell(result.name)} | ${result.ok ? "ok" : "FAILED"} | ${formatSeconds(result.ms)} | ${cell(result.detail)} |`);
+  const failed = results.filter((result) => !result.ok);
+  const total = results.reduce((sum, result) => sum + result.ms, 0);
+  lines.push("", failed.length === 0 ? `All ${results.length} phases passed in ${formatSeconds(total)}.` : `${failed.length} of ${results.length} phases FAILED: ${failed.map((result) => result.name).join(", ")}.`);
+  return `${lines.join("\n")}\n`;
+}
