@@ -101,7 +101,7 @@ async function main(): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const phases = new Phases();
+  const phases = new Phases(undefined, abort.signal);
   const stdout = lineWriter((line) => console.log(`  ${line}`));
   const stderr = lineWriter((line) => console.error(`  ${line}`));
   const stream = { onOutput: stdout.onOutput, onError: stderr.onOutput };
@@ -127,16 +127,20 @@ async function main(): Promise<number> {
 
     await phases.run("model AVAILABLE", () => checks.checkModelAvailable(servingUrl, model));
     await phases.run("predictions match the bundled model", () => checks.checkPredictions(servingUrl, model, expected));
-    const before = await checks.servedRequestCounts(outputString(outputs, "metricsUrl"), model);
-    const sent = await phases.run("traffic incl. malformed requests", () => checks.sendTraffic(servingUrl, model, loadSampleRows(), { valid: 40, malformed: 5 }), {
-      describe: (result) => `${result.ok} predictions, ${result.invalidArgument} malformed`,
-    });
-    const after = await checks.servedRequestCounts(outputString(outputs, "metricsUrl"), model);
-    if (sent) await phases.run("TF Serving counted the traffic", async () => checks.checkServedCounts(before, after, sent));
+    // TF Serving's own counters before and after are the truth Prometheus is then compared with.
+    const traffic = await phases.run("traffic incl. malformed requests, counted by TF Serving", async () => {
+      const metricsUrl = outputString(outputs, "metricsUrl");
+      const before = await checks.servedRequestCounts(metricsUrl, model);
+      const sent = await checks.sendTraffic(servingUrl, model, loadSampleRows(), { valid: 40, malformed: 5 });
+      const after = await checks.servedRequestCounts(metricsUrl, model);
+      return { after, detail: checks.checkServedCounts(before, after, sent) };
+    }, { describe: (result) => result.detail });
     await phases.run("Prometheus target up, no scrape error", () => checks.checkScrapeTarget(prometheusUrl, stackConfig.scrapeJobName));
-    await phases.run("Prometheus counts = sent (within one scrape)", () =>
-      checks.checkPrometheusCounts(prometheusUrl, model, { OK: after.OK ?? 0, INVALID_ARGUMENT: after.INVALID_ARGUMENT ?? 0 }, (durationMs(stackConfig.scrapeInterval) ?? 5000) + 2000),
-    );
+    await phases.run("Prometheus counts = sent (within one scrape)", async () => {
+      if (!traffic) throw new Error("no traffic was counted to compare with");
+      const expectedCounts = { OK: traffic.after.OK ?? 0, INVALID_ARGUMENT: traffic.after.INVALID_ARGUMENT ?? 0 };
+      return checks.checkPrometheusCounts(prometheusUrl, model, expectedCounts, (durationMs(stackConfig.scrapeInterval) ?? 5000) + 2000);
+    });
     await phases.run("every dashboard query returns data", () => checks.checkDashboardQueries(prometheusUrl, queries));
     await phases.run("Watchdog reaches the webhook", () => checks.checkAlertReceived(receiver.received, "Watchdog", 180_000));
     await phases.run("Grafana login", () => checks.checkGrafanaLogin(grafanaUrl, auth));
@@ -215,11 +219,11 @@ async function cleanUp(phases: Phases, stack: Stack | undefined, stackName: stri
           }
         }
         return true;
-      })) === true;
+      }, { cleanup: true, describe: () => `destroyed ${stackName}` })) === true;
     await phases.run("stack rm", async () => {
       await live.workspace.removeStack(stackName, destroyed ? {} : { force: true });
       return destroyed ? `removed ${stackName}` : `forced: containers tfserving-${stackName}-* and their volumes may be left; remove them with docker rm -f / docker volume rm`;
-    });
+    }, { cleanup: true });
   }
   fs.rmSync(path.join(PROJECT_DIR, `Pulumi.${stackName}.yaml`), { force: true });
   fs.rmSync(path.join(PROJECT_DIR, ".build", stackName), { recursive: true, force: true });

@@ -67,9 +67,15 @@ export const probeDocker: Probe<string> = async () => {
   return { ok: true, value: result.output.trim() };
 };
 
+/**
+ * One line out of an error or a tool's output: for the Automation API's CommandError (whose message
+ * is "code: .. stdout: .. stderr: .."), the CLI's first `error:` line; otherwise the first non-empty line.
+ */
 export function firstLine(value: unknown): string {
-  const text = value instanceof Error ? value.message : String(value);
-  return (text.split(/\r?\n/).find((line) => line.trim() !== "" && !/^code:/.test(line.trim())) ?? "").trim().replace(/^stderr:\s*/, "").slice(0, 200);
+  const stderr = (value as { commandResult?: { stderr?: unknown } } | undefined)?.commandResult?.stderr;
+  const text = typeof stderr === "string" && stderr.trim() !== "" ? stderr : value instanceof Error ? value.message : String(value);
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "");
+  return (lines.find((line) => /^error:/i.test(line)) ?? lines[0] ?? "").slice(0, 300);
 }
 
 /** The one line for everything missing, e.g. "npm start needs the Pulumi CLI (...): ...; a running Docker engine (...): ...". */

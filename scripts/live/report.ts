@@ -7,21 +7,37 @@ export interface PhaseResult {
   detail: string;
 }
 
+export interface PhaseOptions<T> {
+  /** A failure stops the run (later phases need this one): rethrown after it is recorded. */
+  critical?: boolean;
+  /** Runs even after an interrupt (the cleanup). */
+  cleanup?: boolean;
+  describe?: (value: T) => string;
+}
+
 export class Phases {
   readonly results: PhaseResult[] = [];
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    /** Ctrl+C: the running phase is abandoned and no further phase starts, except cleanup phases. */
+    private readonly interrupt?: AbortSignal,
+  ) {}
 
-  /** Runs one phase; records its time and outcome; rethrows a failure only when `critical` (later phases need it). */
-  async run<T>(name: string, body: () => Promise<T>, options: { critical?: boolean; describe?: (value: T) => string } = {}): Promise<T | undefined> {
+  /** Runs one phase and records its time and outcome. */
+  async run<T>(name: string, body: () => Promise<T>, options: PhaseOptions<T> = {}): Promise<T | undefined> {
     const started = this.now();
     try {
-      const value = await body();
+      const interrupt = options.cleanup ? undefined : this.interrupt;
+      if (interrupt?.aborted) throw new Error("interrupted");
+      const value = interrupt
+        ? await Promise.race([body(), new Promise<never>((_, reject) => interrupt.addEventListener("abort", () => reject(new Error("interrupted")), { once: true }))])
+        : await body();
       this.results.push({ name, ok: true, ms: this.now() - started, detail: options.describe ? options.describe(value) : typeof value === "string" ? value : "" });
       return value;
     } catch (error) {
       this.results.push({ name, ok: false, ms: this.now() - started, detail: (error as Error).message });
-      if (options.critical) throw error;
+      if (options.critical || this.interrupt?.aborted) throw error;
       return undefined;
     }
   }

@@ -129,3 +129,17 @@ describe("the real entry points where a tool is missing", () => {
     }
   });
 });
+
+describe("firstLine: one line out of an error", () => {
+  it("takes the CLI's error line out of a CommandError's stderr, else the first non-empty line", async () => {
+    const { CommandError } = await import("@pulumi/pulumi/automation");
+    const { firstLine } = await import("../../scripts/automation/preflight");
+    const result = { stdout: "Updating (dev)\n", stderr: "warning: A new version\nerror: update failed: port is already allocated\n", code: 255, toString: () => "code: 255\n stdout: Updating (dev)\n stderr: ..." };
+    const error = new (CommandError as unknown as new (result: unknown) => Error)(result);
+    expect(firstLine(error)).toBe("error: update failed: port is already allocated");
+    expect(firstLine(new Error("\n  Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\nIs the docker daemon running?"))).toBe(
+      "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.",
+    );
+    expect(firstLine("")).toBe("");
+  });
+});

@@ -105,6 +105,30 @@ describe("the report", () => {
   });
 });
 
+describe("an interrupt (Ctrl+C)", () => {
+  it("abandons the running phase, starts no further check, and still runs the cleanup phases", async () => {
+    const interrupt = new AbortController();
+    const phases = new Phases(undefined, interrupt.signal);
+    const hanging = phases.run("Watchdog reaches the webhook", () => new Promise<string>(() => undefined));
+    interrupt.abort();
+    await expect(hanging).rejects.toThrow("interrupted");
+    let ran = false;
+    await expect(
+      phases.run("Grafana login", async () => {
+        ran = true;
+        return "";
+      }),
+    ).rejects.toThrow("interrupted");
+    expect(ran).toBe(false);
+    await expect(phases.run("destroy", async () => "destroyed live-1", { cleanup: true })).resolves.toBe("destroyed live-1");
+    expect(phases.results.map((result) => `${result.name}: ${result.ok ? "ok" : result.detail}`)).toEqual([
+      "Watchdog reaches the webhook: interrupted",
+      "Grafana login: interrupted",
+      "destroy: ok",
+    ]);
+  });
+});
+
 describe("the expected predictions file", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sample-predictions-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
