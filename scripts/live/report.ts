@@ -12,6 +12,8 @@ export interface PhaseOptions<T> {
   critical?: boolean;
   /** Runs even after an interrupt (the cleanup). */
   cleanup?: boolean;
+  /** The body stops on the interrupt itself (a Pulumi operation given the signal): wait for it rather than abandon it. */
+  handlesInterrupt?: boolean;
   describe?: (value: T) => string;
 }
 
@@ -30,9 +32,10 @@ export class Phases {
     try {
       const interrupt = options.cleanup ? undefined : this.interrupt;
       if (interrupt?.aborted) throw new Error("interrupted");
-      const value = interrupt
-        ? await Promise.race([body(), new Promise<never>((_, reject) => interrupt.addEventListener("abort", () => reject(new Error("interrupted")), { once: true }))])
-        : await body();
+      const value =
+        interrupt && !options.handlesInterrupt
+          ? await Promise.race([body(), new Promise<never>((_, reject) => interrupt.addEventListener("abort", () => reject(new Error("interrupted")), { once: true }))])
+          : await body();
       this.results.push({ name, ok: true, ms: this.now() - started, detail: options.describe ? options.describe(value) : typeof value === "string" ? value : "" });
       return value;
     } catch (error) {
