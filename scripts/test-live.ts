@@ -17,14 +17,14 @@ import { DEFAULT_IMAGES, PROJECT, durationMs, parseStackConfig } from "../compon
 import { PANEL_TITLES, dashboardInput, buildDashboard, dashboardUid } from "../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../components/grafana/dataSource";
 import { loadSampleRows } from "../components/serving/tfExample";
-import { MissingToolError, checkPrerequisites, firstLine, pullProblem } from "./automation/preflight";
+import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
 import { formatChanges, lineWriter } from "./automation/progress";
 import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack } from "./automation/stackHandling";
 import * as checks from "./live/checks";
 import { changedOps, checkChangedExactly, plannedSteps } from "./live/previewChanges";
 import { readSamplePredictions } from "./live/samplePredictions";
 import { Phases, formatSeconds, markdownReport } from "./live/report";
-import { WebhookReceiver, receiverAddress, startWebhookReceiver } from "./live/webhookReceiver";
+import { WebhookReceiver, bridgeGateway, receiverAddress, startWebhookReceiver } from "./live/webhookReceiver";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 /** The bundled demo model (numeric version folders), relative to the project. */
@@ -43,6 +43,12 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Docker's default bridge gateway (undefined on Docker Desktop, where it is not the host). */
+async function defaultBridgeGateway(): Promise<string | undefined> {
+  const result = await runQuiet("docker", ["network", "inspect", "bridge"], 20_000);
+  return result.code === 0 ? bridgeGateway(result.output) : undefined;
 }
 
 /** A plain output's string value; the password is the one secret read, and it is never printed. */
@@ -90,7 +96,7 @@ async function main(): Promise<number> {
   let receiver: WebhookReceiver | undefined;
   console.log(`${COMMAND}: stack ${stackName} on ${fileBackendUrl(backendDir)}`);
   try {
-    receiver = await phases.run("start the webhook receiver", () => startWebhookReceiver(receiverAddress(prerequisites.dockerOs, os.networkInterfaces())), {
+    receiver = await phases.run("start the webhook receiver", async () => startWebhookReceiver(receiverAddress(prerequisites.dockerOs, await defaultBridgeGateway())), {
       critical: true,
       describe: (started) => started.url.replace(/\/alerts\/.*/, "/alerts/..."),
     });

@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import type { NetworkInterfaceInfo } from "node:os";
 import { ReceivedAlert } from "./checks";
 
 export interface WebhookReceiver {
@@ -19,14 +18,29 @@ export interface WebhookReceiver {
 /**
  * Where to listen and which host to give Alertmanager. Docker Desktop forwards
  * `host.docker.internal` to the host's loopback, so 127.0.0.1 is enough there. On a Linux engine a
- * container reaches the host at the docker0 bridge address, so the receiver listens on that address
- * only (not on every interface).
+ * container reaches the host at the default bridge's gateway (docker0, usually 172.17.0.1), so the
+ * receiver listens on that address only, not on every interface.
  */
-export function receiverAddress(dockerOs: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): { listenHost: string; urlHost: string } {
+export function receiverAddress(dockerOs: string, bridgeGateway: string | undefined): { listenHost: string; urlHost: string } {
   if (/docker desktop/i.test(dockerOs)) return { listenHost: "127.0.0.1", urlHost: "host.docker.internal" };
-  const bridge = (interfaces.docker0 ?? []).find((address) => address.family === "IPv4");
-  if (!bridge) throw new Error(`cannot find the docker0 bridge address that containers reach this host at (Docker engine: ${dockerOs || "unknown"})`);
-  return { listenHost: bridge.address, urlHost: bridge.address };
+  if (!bridgeGateway) throw new Error(`cannot find the address of Docker's default bridge, where containers reach this host (Docker engine: ${dockerOs || "unknown"})`);
+  return { listenHost: bridgeGateway, urlHost: bridgeGateway };
+}
+
+/**
+ * The default bridge's gateway from `docker network inspect bridge` JSON: its IPAM Gateway, or, when
+ * the engine leaves that out (older engines do), the first address of its IPv4 subnet, which Docker gives docker0.
+ */
+export function bridgeGateway(inspectJson: string): string | undefined {
+  const [network] = JSON.parse(inspectJson) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } }[];
+  const configs = (network?.IPAM?.Config ?? []).filter((config) => config.Subnet && !config.Subnet.includes(":"));
+  const explicit = configs.find((config) => config.Gateway)?.Gateway;
+  if (explicit) return explicit;
+  const subnet = configs[0]?.Subnet?.split("/")[0];
+  if (!subnet) return undefined;
+  const octets = subnet.split(".").map(Number);
+  octets[3] += 1;
+  return octets.join(".");
 }
 
 interface AlertmanagerPayload {

@@ -6,7 +6,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { changedOps, checkChangedExactly, plannedSteps, resourceKey } from "../../scripts/live/previewChanges";
 import { Phases, markdownReport } from "../../scripts/live/report";
 import { readSamplePredictions } from "../../scripts/live/samplePredictions";
-import { receiverAddress, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
+import { bridgeGateway, receiverAddress, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const urn = (type: string, name: string) => `urn:pulumi:live-1::tfserving-platform::${type}::${name}`;
@@ -55,11 +55,17 @@ describe("one-byte model change: the preview changes exactly the image and the s
 });
 
 describe("the Alertmanager webhook receiver", () => {
-  it("listens on the docker0 address on a Linux engine and on loopback with host.docker.internal on Docker Desktop", () => {
-    const docker0 = { docker0: [{ address: "172.17.0.1", family: "IPv4" } as os.NetworkInterfaceInfo, { address: "fe80::1", family: "IPv6" } as os.NetworkInterfaceInfo] };
-    expect(receiverAddress("Ubuntu 24.04.1 LTS", docker0)).toEqual({ listenHost: "172.17.0.1", urlHost: "172.17.0.1" });
-    expect(receiverAddress("Docker Desktop", {})).toEqual({ listenHost: "127.0.0.1", urlHost: "host.docker.internal" });
-    expect(() => receiverAddress("Fedora Linux 40", {})).toThrow(/cannot find the docker0 bridge address.*Fedora Linux 40/);
+  it("listens on Docker's bridge gateway on a Linux engine and on loopback with host.docker.internal on Docker Desktop", () => {
+    expect(receiverAddress("Ubuntu 24.04.1 LTS", "172.17.0.1")).toEqual({ listenHost: "172.17.0.1", urlHost: "172.17.0.1" });
+    expect(receiverAddress("Docker Desktop", undefined)).toEqual({ listenHost: "127.0.0.1", urlHost: "host.docker.internal" });
+    expect(() => receiverAddress("Fedora Linux 40", undefined)).toThrow(/cannot find the address of Docker's default bridge.*Fedora Linux 40/);
+  });
+
+  it("reads the bridge gateway from docker network inspect, or derives it from the subnet when the engine leaves it out", () => {
+    const inspect = (config: object[]) => JSON.stringify([{ Name: "bridge", IPAM: { Driver: "default", Config: config } }]);
+    expect(bridgeGateway(inspect([{ Subnet: "172.17.0.0/16", Gateway: "172.17.0.1" }]))).toBe("172.17.0.1");
+    expect(bridgeGateway(inspect([{ Subnet: "fd00::/64" }, { Subnet: "10.200.0.0/24" }]))).toBe("10.200.0.1");
+    expect(bridgeGateway(inspect([]))).toBeUndefined();
   });
 
   it("records the alerts of Alertmanager's webhook payloads posted to its random path only", async () => {
