@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { freePort, waitFor } from "./prometheusServer";
@@ -15,12 +15,14 @@ process.once("exit", () => running.forEach((child) => child.kill("SIGKILL")));
 
 /** A real Alertmanager on a free 127.0.0.1 port, clustering off, ready-gated. Fails (never skips) when the binary is missing. */
 export async function startAlertmanager(configFile: string, dataDir: string): Promise<AlertmanagerServer> {
-  requireTool("alertmanager", "apt-get install prometheus-alertmanager, or go install github.com/prometheus/alertmanager/cmd/alertmanager");
+  // Built from Go modules it is `alertmanager`; Debian's prometheus-alertmanager package names it after the package.
+  const command = ["alertmanager", "prometheus-alertmanager"].find((name) => spawnSync(name, ["--version"]).status === 0) ?? "alertmanager";
+  requireTool(command, "apt-get install prometheus-alertmanager, or go install github.com/prometheus/alertmanager/cmd/alertmanager");
   const port = await freePort();
   const storage = path.join(dataDir, "alertmanager");
   fs.mkdirSync(storage, { recursive: true });
   const child = spawn(
-    "alertmanager",
+    command,
     [`--config.file=${configFile}`, `--storage.path=${storage}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address=", "--log.level=warn"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
