@@ -13,24 +13,20 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ConfigMap, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { DEFAULT_IMAGES, PROJECT, durationMs, parseStackConfig } from "../components/config/stackConfig";
+import { BUNDLED_MODEL_DIR, DEFAULT_IMAGES, PROJECT, durationMs, parseStackConfig } from "../components/config/stackConfig";
 import { PANEL_TITLES, dashboardInput, buildDashboard, dashboardUid } from "../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../components/grafana/dataSource";
+import { SAMPLE_PREDICTIONS_ASSET, loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
 import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
 import { formatChanges, lineWriter } from "./automation/progress";
 import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack } from "./automation/stackHandling";
 import * as checks from "./live/checks";
 import { changedOps, checkChangedExactly, plannedSteps } from "./live/previewChanges";
-import { readSamplePredictions } from "./live/samplePredictions";
 import { Phases, formatSeconds, markdownReport } from "./live/report";
 import { WebhookReceiver, bridgeGateway, receiverAddress, startWebhookReceiver } from "./live/webhookReceiver";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-/** The bundled demo model (numeric version folders), relative to the project. */
-const MODEL_DIR = "models/diabetes-prediction";
-/** The bundled model's probabilities for the sample rows, written by the training step. */
-const SAMPLE_PREDICTIONS = path.join(PROJECT_DIR, "assets", "diabetes-sample-predictions.json");
 const REPORT_FILE = path.join(PROJECT_DIR, ".build", "live-report.md");
 const COMMAND = "npm run test:live";
 
@@ -63,9 +59,9 @@ const key = (name: string) => `${PROJECT}:${name}`;
 async function main(): Promise<number> {
   // --- fail fast: tools, then the bundled model, then the images (pulling them is the slow part) ---
   const prerequisites = await checkPrerequisites(COMMAND);
-  const missingFiles = [path.join(PROJECT_DIR, MODEL_DIR), SAMPLE_PREDICTIONS].filter((file) => !fs.existsSync(file));
+  const missingFiles = [path.join(PROJECT_DIR, BUNDLED_MODEL_DIR), SAMPLE_PREDICTIONS_ASSET].filter((file) => !fs.existsSync(file));
   if (missingFiles.length > 0) throw new MissingToolError(`${COMMAND} needs the bundled demo model: ${missingFiles.map((file) => path.relative(PROJECT_DIR, file)).join(" and ")} missing.`);
-  const expected = readSamplePredictions(SAMPLE_PREDICTIONS);
+  const expected = loadSamplePredictions().predictions;
   const images = [DEFAULT_IMAGES.tfServing, DEFAULT_IMAGES.prometheus, DEFAULT_IMAGES.grafana, DEFAULT_IMAGES.alertmanager];
   const unpullable = (await Promise.all(images.map((image) => pullProblem(image)))).filter((problem): problem is string => problem !== undefined);
   if (unpullable.length > 0) throw new MissingToolError(`${COMMAND} needs ${unpullable.join("; and ")}.`);
@@ -103,7 +99,7 @@ async function main(): Promise<number> {
     const webhook = receiver!;
     const plain: Record<string, string> = {
       deployTarget: "local",
-      modelDir: MODEL_DIR,
+      modelDir: BUNDLED_MODEL_DIR,
       servingHostPort: String(servingPort),
       prometheusHostPort: String(prometheusPort),
       grafanaHostPort: String(grafanaPort),
@@ -179,7 +175,7 @@ async function main(): Promise<number> {
 
     await phases.run("one-byte model change previews image + serving container", async () => {
       const copy = path.join(workDir, "model-copy");
-      fs.cpSync(path.join(PROJECT_DIR, MODEL_DIR), copy, { recursive: true });
+      fs.cpSync(path.join(PROJECT_DIR, BUNDLED_MODEL_DIR), copy, { recursive: true });
       const version = fs.readdirSync(copy).find((name) => /^\d+$/.test(name));
       const file = path.join(copy, version ?? "", "saved_model.pb");
       const bytes = fs.readFileSync(file);
@@ -194,7 +190,7 @@ async function main(): Promise<number> {
           dependents: ["command:local:Command::serving-ready", `pulumi:pulumi:Stack::${PROJECT}-${stackName}`],
         });
       } finally {
-        await live.setConfig(key("modelDir"), { value: MODEL_DIR, secret: false });
+        await live.setConfig(key("modelDir"), { value: BUNDLED_MODEL_DIR, secret: false });
       }
     }, { handlesInterrupt: true });
   } catch (error) {

@@ -5,12 +5,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { predict } from "../../components/serving/predict";
+import { SamplePrediction } from "../../components/serving/samplePredictions";
 import { DiabetesRow } from "../../components/serving/tfExample";
-
-export interface ExpectedPrediction {
-  row: DiabetesRow;
-  probability: number;
-}
 
 export interface GrafanaAuth {
   user: string;
@@ -58,7 +54,7 @@ export async function checkModelAvailable(servingUrl: string, modelName: string,
 }
 
 /** Each row, sent as a tf.Example through the project's predict client, returns its expected probability within `tolerance`. */
-export async function checkPredictions(servingUrl: string, modelName: string, expected: ExpectedPrediction[], tolerance = 1e-5): Promise<string> {
+export async function checkPredictions(servingUrl: string, modelName: string, expected: SamplePrediction[], tolerance = 1e-5): Promise<string> {
   if (expected.length === 0) throw new Error("no expected predictions to check against");
   const wrong: string[] = [];
   for (const [index, { row, probability }] of expected.entries()) {

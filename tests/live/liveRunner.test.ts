@@ -5,7 +5,6 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { changedOps, checkChangedExactly, plannedSteps, resourceKey } from "../../scripts/live/previewChanges";
 import { Phases, markdownReport } from "../../scripts/live/report";
-import { readSamplePredictions } from "../../scripts/live/samplePredictions";
 import { bridgeGateway, receiverAddress, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -132,24 +131,6 @@ describe("an interrupt (Ctrl+C)", () => {
       "Grafana login: interrupted",
       "destroy: ok",
     ]);
-  });
-});
-
-describe("the expected predictions file", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sample-predictions-"));
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const row = { Pregnancies: 6, Glucose: 148, BloodPressure: 72, SkinThickness: 35, Insulin: 0, BMI: 33.6, DiabetesPedigreeFunction: 0.627, Age: 50 };
-  const write = (value: unknown) => {
-    const file = path.join(dir, `${Math.random()}.json`);
-    fs.writeFileSync(file, JSON.stringify(value));
-    return file;
-  };
-
-  it("reads rows and probabilities, checking both", () => {
-    expect(readSamplePredictions(write({ model: "diabetes-prediction/1", predictions: [{ row, probability: 0.71 }] }))).toEqual([{ row, probability: 0.71 }]);
-    expect(() => readSamplePredictions(write({ predictions: [] }))).toThrow(/holds no predictions/);
-    expect(() => readSamplePredictions(write({ predictions: [{ row, probability: 1.5 }] }))).toThrow(/probability in \[0, 1\]/);
-    expect(() => readSamplePredictions(write({ predictions: [{ row: { ...row, Glucose: undefined }, probability: 0.5 }] }))).toThrow(/Glucose is missing/);
   });
 });
 
