@@ -1,4 +1,5 @@
 import { parse } from "yaml";
+import { DEFAULT_IMAGES } from "../components/config/versions";
 import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
 import { makeModelDir, removeDir } from "./support/modelFixture";
 import { MOCK_DEPLOYED, RegisteredResource, runProgram, stackRunOptions } from "./support/program";
@@ -27,7 +28,7 @@ describe("monitoring under mocks", () => {
     run.one("tfserving-platform:monitoring:Prometheus", "prometheus");
 
     expect(prometheus.inputs.name).toBe("tfserving-dev-prometheus");
-    expect(prometheus.inputs.image).toBe("prom/prometheus:v3.13.1");
+    expect(prometheus.inputs.image).toBe(DEFAULT_IMAGES.prometheus);
     expect(prometheus.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev", aliases: ["tfserving-dev-prometheus"] })]);
     expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ internal: 9090, external: 9090, ip: "127.0.0.1" })]);
     expect(prometheus.inputs.restart).toBe("unless-stopped");
@@ -97,7 +98,7 @@ describe("monitoring under mocks", () => {
       secretKeys: ["alertmanagerWebhookUrl"],
     });
     const alertmanager = run.one(CONTAINER, "alertmanager");
-    expect(alertmanager.inputs).toMatchObject({ name: "tfserving-dev-alertmanager", image: "prom/alertmanager:v0.28.1", wait: true });
+    expect(alertmanager.inputs).toMatchObject({ name: "tfserving-dev-alertmanager", image: DEFAULT_IMAGES.alertmanager, wait: true });
     expect(alertmanager.inputs.ports).toEqual([expect.objectContaining({ internal: 9093, external: 9093, ip: "127.0.0.1" })]);
     expect(alertmanager.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev" })]);
     expect(alertmanager.inputs.volumes).toEqual([expect.objectContaining({ volumeName: "tfserving-dev-alertmanager-data" })]);

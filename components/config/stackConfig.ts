@@ -1,16 +1,12 @@
 import { isIP } from "node:net";
 import * as path from "node:path";
 import { z } from "zod";
+import { DEFAULT_IMAGES } from "./versions";
 
 /** Pulumi project name; every config key lives under this namespace. */
 export const PROJECT = "tfserving-platform";
 
-export const DEFAULT_IMAGES = {
-  tfServing: "tensorflow/serving:2.20.0",
-  prometheus: "prom/prometheus:v3.13.1",
-  grafana: "grafana/grafana:13.0.1",
-  alertmanager: "prom/alertmanager:v0.28.1",
-} as const;
+export { DEFAULT_IMAGES };
 
 /**
  * The demo model committed with the project (see the README's "Demo model"): what `dev` serves when

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { isHttpUrl } from "../config/stackConfig";
+import { TRAFFIC_ALERTS } from "./rules";
 
 export const ALERTMANAGER_PATHS = {
   config: "/etc/alertmanager/alertmanager.yml",
@@ -16,7 +17,11 @@ export interface AlertmanagerConfigInput {
 
 const RECEIVER = "webhook";
 
-/** alertmanager.yml as an object: every alert goes to the one webhook. */
+/**
+ * alertmanager.yml as an object: every alert goes to the one webhook, except that while
+ * TFServingTargetDown fires, the traffic alerts of the same job (which then only see missing data)
+ * are inhibited, so an outage pages once.
+ */
 export function alertmanagerConfig(input: AlertmanagerConfigInput): Record<string, unknown> {
   // The value is a secret, so the message describes it without echoing it.
   if (!isHttpUrl(input.webhookUrl)) {
@@ -35,6 +40,13 @@ export function alertmanagerConfig(input: AlertmanagerConfigInput): Record<strin
       routes: [{ receiver: RECEIVER, matchers: ['alertname="Watchdog"'], repeat_interval: input.watchdogRepeatInterval ?? "5m" }],
     },
     receivers: [{ name: RECEIVER, webhook_configs: [{ url: input.webhookUrl, send_resolved: true }] }],
+    inhibit_rules: [
+      {
+        source_matchers: ['alertname="TFServingTargetDown"'],
+        target_matchers: [`alertname=~"${TRAFFIC_ALERTS.join("|")}"`],
+        equal: ["job"],
+      },
+    ],
   };
 }
 

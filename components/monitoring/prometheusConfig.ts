@@ -94,7 +94,7 @@ export function prometheusConfigInput(
   };
 }
 
-/** prometheus.yml as an object; valid for Prometheus 2.42 (tests) and 3.x (the container). */
+/** prometheus.yml as an object, for Prometheus 3 (the tests run the default image's release). */
 export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
   const job = input.serving;
   checkScrapeTarget(job.target);
@@ -121,6 +121,8 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
     ...(input.alertmanagerTargets?.length ? { alerting: { alertmanagers: [{ static_configs: [{ targets: input.alertmanagerTargets }] }] } } : {}),
     rule_files: input.ruleFiles ?? [PROMETHEUS_PATHS.rules],
     scrape_configs: [
+      // TF Serving answers with a bare `Content-Type: text/plain`, which Prometheus 3 parses as the text
+      // format, so the job needs no fallback_scrape_protocol (the end-to-end suite scrapes exactly that).
       {
         job_name: job.jobName,
         scrape_interval: job.scrapeInterval,

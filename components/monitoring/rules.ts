@@ -13,6 +13,9 @@ export const ALERT_NAMES = [
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
+/** Alerts computed from the scraped traffic: blind, and so inhibited, while TFServingTargetDown fires for their job. */
+export const TRAFFIC_ALERTS = ["TFServingLowTraffic", "TFServingTrafficSpike", "TFServingHighErrorRate", "TFServingHighLatencyP95"] as const satisfies readonly AlertName[];
+
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
 export const DEFAULT_RUNBOOK_BASE_URL = "README.md";
 
@@ -29,7 +32,8 @@ export interface AlertingRule {
   alert: AlertName;
   expr: string;
   for?: string;
-  labels: { severity: "critical" | "warning" | "none" };
+  /** `job` names the scrape job a TF Serving alert is about, so Alertmanager can inhibit per job. */
+  labels: { severity: "critical" | "warning" | "none"; job?: string };
   annotations: { summary: string; description: string; runbook_url: string };
 }
 
@@ -116,7 +120,8 @@ export function ruleGroups(input: RulesInput): RuleGroups {
     alert: name,
     expr,
     ...(forDuration ? { for: forDuration } : {}),
-    labels: { severity },
+    // Aggregated traffic expressions drop `job`; the rule puts it back. Watchdog is about no job.
+    labels: name === "Watchdog" ? { severity } : { severity, job: input.jobName },
     annotations: { summary, description, runbook_url: runbookUrl(name, input.runbookBaseUrl) },
   });
 

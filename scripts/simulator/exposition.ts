@@ -1,4 +1,8 @@
-import { Counter, Histogram, Registry } from "prom-client";
+/**
+ * TF Serving's Prometheus exposition, as tensorflow_serving/util/prometheus_exporter.cc writes it and
+ * tensorflow_serving/model_servers/http_server.cc serves it (tag 2.20.0): `# TYPE` lines only, families
+ * sorted by name, `le` last, doubles printed like absl::StrCat (`%.6g`), served as bare `text/plain`.
+ */
 
 /** TF Serving's latency buckets in microseconds (`Buckets::Exponential(10, 1.8, 33)`), as it prints them. */
 export const LATENCY_BOUNDS_US = [
@@ -7,7 +11,7 @@ export const LATENCY_BOUNDS_US = [
   1.40485e8, 2.52873e8, 4.55172e8, 8.19309e8, 1.47476e9,
 ];
 
-/** TF Serving serves its exposition as plain text, without prom-client's version suffix. */
+/** TF Serving's metrics Content-Type: no `version=0.0.4` parameter, so Prometheus 3 needs a fallback protocol. */
 export const CONTENT_TYPE = "text/plain";
 
 const FAMILY = {
@@ -16,10 +20,11 @@ const FAMILY = {
   runtimeLatency: ":tensorflow:serving:runtime_latency",
 } as const;
 
-/** C's `%g` (6 significant digits), which TF Serving uses for `le` values: 1274820 -> 1.27482e+06. */
-export function formatBound(value: number): string {
-  if (!Number.isFinite(value)) return "+Inf";
-  const exponent = Math.floor(Math.log10(Math.abs(value)));
+/** A double as absl::StrCat prints it, i.e. C's `%.6g`: 1274820 -> 1.27482e+06 (bucket bounds and `_sum`). */
+export function formatDouble(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
+  if (value === 0) return "0";
+  const exponent = Math.floor(Math.log10(Math.abs(Number(value.toPrecision(6)))));
   if (exponent < -4 || exponent >= 6) {
     const [mantissa, power] = value.toExponential(5).split("e");
     const trimmed = mantissa.replace(/\.?0+$/, "");
@@ -30,23 +35,69 @@ export function formatBound(value: number): string {
 }
 
 /**
- * prom-client output reshaped to TF Serving's: no `# HELP` lines or blank separators, and `le`
- * printed last with `%g` formatting, as TF Serving's exporter does.
+ * The bucket TensorFlow's histogram puts a value in: the first whose bound is GREATER than the value
+ * (std::upper_bound in tensorflow/core/lib/histogram/histogram.cc), so a value equal to a bound
+ * counts in the next bucket, unlike Prometheus client libraries. `bounds.length` is the +Inf bucket.
  */
-export function toTfServingShape(text: string): string {
-  const lines: string[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("# HELP ")) continue;
-    const le = /^(\S+_bucket\{)le="([^"]+)",?(.*)\}( .*)$/.exec(line);
-    if (!le) {
-      lines.push(line);
-      continue;
-    }
-    const [, start, bound, rest, value] = le;
-    const printed = bound === "+Inf" ? bound : formatBound(Number(bound));
-    lines.push(`${start}${rest ? `${rest},` : ""}le="${printed}"}${value}`);
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  let index = 0;
+  while (index < bounds.length && bounds[index] <= value) index++;
+  return index;
+}
+
+type Labels = Record<string, string>;
+
+const labelText = (labels: Labels) =>
+  Object.entries(labels)
+    .map(([name, value]) => `${name}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)
+    .join(",");
+
+/** Cells keyed by their label text, in label-text order as TensorFlow's collection registry sorts them. */
+class Cells<T> {
+  private readonly cells = new Map<string, T>();
+  constructor(private readonly create: () => T) {}
+  get(labels: Labels): T {
+    const key = labelText(labels);
+    if (!this.cells.has(key)) this.cells.set(key, this.create());
+    return this.cells.get(key)!;
   }
-  return `${lines.join("\n")}\n`;
+  entries(): [string, T][] {
+    return [...this.cells.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+}
+
+class Counter {
+  private readonly cells = new Cells(() => ({ value: 0 }));
+  constructor(readonly name: string) {}
+  inc(labels: Labels): void {
+    this.cells.get(labels).value += 1;
+  }
+  lines(): string[] {
+    return [`# TYPE ${this.name} counter`, ...this.cells.entries().map(([labels, cell]) => `${this.name}{${labels}} ${cell.value}`)];
+  }
+}
+
+class Histogram {
+  private readonly cells = new Cells(() => ({ buckets: new Array<number>(LATENCY_BOUNDS_US.length + 1).fill(0), sum: 0 }));
+  constructor(readonly name: string) {}
+  observe(labels: Labels, value: number): void {
+    const cell = this.cells.get(labels);
+    cell.buckets[bucketIndex(LATENCY_BOUNDS_US, value)] += 1;
+    cell.sum += value;
+  }
+  lines(): string[] {
+    const lines = [`# TYPE ${this.name} histogram`];
+    for (const [labels, cell] of this.cells.entries()) {
+      let cumulative = 0;
+      cell.buckets.forEach((count, index) => {
+        cumulative += count;
+        const bound = index < LATENCY_BOUNDS_US.length ? formatDouble(LATENCY_BOUNDS_US[index]) : "+Inf";
+        lines.push(`${this.name}_bucket{${labels},le="${bound}"} ${cumulative}`);
+      });
+      lines.push(`${this.name}_sum{${labels}} ${formatDouble(cell.sum)}`, `${this.name}_count{${labels}} ${cumulative}`);
+    }
+    return lines;
+  }
 }
 
 export interface RequestOutcome {
@@ -58,29 +109,11 @@ export interface RequestOutcome {
   api: "predict" | "";
 }
 
-/** The metric families TF Serving exports for one model, in a registry of their own. */
+/** The metric families TF Serving exports for one model. */
 export class TfServingMetrics {
-  private readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: FAMILY.requestCount,
-    help: "unused: TF Serving prints no HELP lines",
-    labelNames: ["model_name", "status"],
-    registers: [this.registry],
-  });
-  private readonly latency = new Histogram({
-    name: FAMILY.requestLatency,
-    help: "unused",
-    labelNames: ["model_name", "API", "entrypoint"],
-    buckets: LATENCY_BOUNDS_US,
-    registers: [this.registry],
-  });
-  private readonly runtime = new Histogram({
-    name: FAMILY.runtimeLatency,
-    help: "unused",
-    labelNames: ["model_name", "API", "runtime"],
-    buckets: LATENCY_BOUNDS_US,
-    registers: [this.registry],
-  });
+  private readonly requests = new Counter(FAMILY.requestCount);
+  private readonly latency = new Histogram(FAMILY.requestLatency);
+  private readonly runtime = new Histogram(FAMILY.runtimeLatency);
 
   constructor(private readonly modelName: string) {}
 
@@ -94,7 +127,8 @@ export class TfServingMetrics {
     if (outcome.api === "predict") this.runtime.observe({ model_name, API: "Predict", runtime: "TF1" }, micros * 0.8);
   }
 
-  async exposition(): Promise<string> {
-    return toTfServingShape(await this.registry.metrics());
+  /** The page a scrape gets: every family, even one with no points yet, newline-terminated. */
+  exposition(): string {
+    return `${[this.requests, this.latency, this.runtime].flatMap((family) => family.lines()).join("\n")}\n`;
   }
 }

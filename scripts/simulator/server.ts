@@ -72,7 +72,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       response.end(body);
     };
     if (request.method === "GET" && path === options.metricsPath) {
-      metrics.exposition().then((text) => send(200, text, CONTENT_TYPE), (error: Error) => send(500, error.message, "text/plain"));
+      send(200, metrics.exposition(), CONTENT_TYPE);
       return;
     }
     if (request.method === "GET" && path === modelPath) {
@@ -115,7 +115,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       checkScenario(next);
       scenario = next;
     },
-    metrics: () => metrics.exposition(),
+    metrics: async () => metrics.exposition(),
     close() {
       clearInterval(ticker);
       server.closeAllConnections();

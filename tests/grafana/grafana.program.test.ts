@@ -1,4 +1,5 @@
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
+import { DEFAULT_IMAGES } from "../../components/config/versions";
 import { PANEL_TITLES } from "../../components/grafana/dashboard";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 import { ProgramRun, RegisteredResource, runProgram } from "../support/program";
@@ -40,7 +41,7 @@ describe("Grafana under mocks", () => {
     run.one("tfserving-platform:grafana:Grafana", "grafana");
     const grafana = run.one(CONTAINER, "grafana");
 
-    expect(grafana.inputs).toMatchObject({ name: "tfserving-dev-grafana", image: "grafana/grafana:13.0.1", wait: true, restart: "unless-stopped" });
+    expect(grafana.inputs).toMatchObject({ name: "tfserving-dev-grafana", image: DEFAULT_IMAGES.grafana, wait: true, restart: "unless-stopped" });
     expect(grafana.inputs.ports).toEqual([expect.objectContaining({ internal: 3000, external: 3000, ip: "127.0.0.1" })]);
     expect(grafana.inputs.networksAdvanced).toEqual([expect.objectContaining({ name: "tfserving-dev", aliases: ["tfserving-dev-grafana"] })]);
     expect((grafana.inputs.healthcheck as { tests: string[] }).tests).toEqual(["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/api/health"]);

@@ -1,7 +1,8 @@
 /**
- * The monitoring end to end: the REAL prometheus.yml and rules (from the program's renderers) loaded by
- * Debian's prometheus, scraping the TF Serving simulator; every dashboard panel query (from the BUILT
- * dashboard JSON) and every alert checked against what the simulator is doing.
+ * The monitoring end to end: the REAL prometheus.yml, rules and alertmanager.yml (from the program's
+ * renderers) loaded by Prometheus and Alertmanager of the default images' releases, scraping the TF
+ * Serving simulator (TF Serving's exact exposition and Content-Type); every dashboard panel query (from
+ * the BUILT dashboard JSON) and every alert checked against what the simulator is doing.
  *
  * Time is compressed for the test only. Scrape and evaluation run every 1s (set through the stack's own
  * config keys). The rule objects and panel queries are then transformed, not re-typed: every range
@@ -11,17 +12,21 @@
  * in tests/monitoring/rules.test.ts.
  */
 import * as fs from "node:fs";
+import { stringify } from "yaml";
 import { StackConfig, durationMs, parseStackConfig } from "../../components/config/stackConfig";
 import { PANEL_TITLES, dashboardInput, dashboardJson } from "../../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../../components/grafana/dataSource";
+import { alertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
 import { prometheusConfigInput, renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
 import { servingQueries } from "../../components/monitoring/promql";
 import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { tempDir, writeFile } from "../support/promtool";
-import { PrometheusServer, Sample, freePort, startPrometheus, waitFor } from "../support/prometheusServer";
+import { AlertmanagerServer, WebhookReceiver, startAlertmanager, startWebhookReceiver } from "../support/alertmanagerServer";
+import { PrometheusServer, Sample, startPrometheus } from "../support/prometheusServer";
 import { makeTestCertificates } from "../support/selfSignedCert";
+import { freePort, sleep, waitFor } from "../support/serverProcess";
 
 const TIME_SCALE = 15;
 
@@ -64,7 +69,14 @@ interface Stack {
   dir: string;
 }
 
-async function startStack(config: StackConfig, tls?: { key: string; cert: string; caFile: string }, dir = tempDir("tfserving-e2e")): Promise<Stack> {
+interface StackOptions {
+  tls?: { key: string; cert: string; caFile: string };
+  dir?: string;
+  /** `host:port` of Alertmanagers Prometheus sends its alerts to. */
+  alertmanagerTargets?: string[];
+}
+
+async function startStack(config: StackConfig, { tls, dir = tempDir("tfserving-e2e"), alertmanagerTargets }: StackOptions = {}): Promise<Stack> {
   const simulator = await startSimulator({
     modelName: config.modelName,
     metricsPath: config.metricsPath,
@@ -78,7 +90,7 @@ async function startStack(config: StackConfig, tls?: { key: string; cert: string
       prometheusConfigInput(
         config,
         { target: `127.0.0.1:${simulator.port}`, scheme: tls ? "https" : "http" },
-        { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, ...(tls ? { tlsConfig: { ca_file: tls.caFile } } : {}) },
+        { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, alertmanagerTargets, ...(tls ? { tlsConfig: { ca_file: tls.caFile } } : {}) },
       ),
     );
     const prometheus = await startPrometheus(port, writeFile(dir, "prometheus.yml", configText), dir);
@@ -104,6 +116,8 @@ async function expectTargetUp(stack: Stack, scheme: "http" | "https"): Promise<v
     return found;
   });
   expect(target.scrapeUrl).toBe(url);
+  // Prometheus 3 checks the Content-Type: TF Serving's bare text/plain must scrape without complaint.
+  expect(target.lastError).toBe("");
 }
 
 const one = (samples: Sample[], what: string): number => {
@@ -136,7 +150,7 @@ describe("Prometheus scrapes an https target with a private CA (prod-style stack
   });
 
   beforeAll(async () => {
-    stack = await startStack(config, makeTestCertificates(dir), dir);
+    stack = await startStack(config, { tls: makeTestCertificates(dir), dir });
   }, 60_000);
   afterAll(() => stopStack(stack));
 
@@ -290,4 +304,56 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
     expect(target?.health).toBe("down");
     await expectExactlyFiring(["TFServingLowTraffic", "TFServingTargetDown"], "target down");
   }, 60_000);
+});
+
+describe("Alertmanager: a target that goes down pages once (dev stack, http)", () => {
+  let stack: Stack | undefined;
+  let alertmanager: AlertmanagerServer | undefined;
+  let receiver: WebhookReceiver | undefined;
+  const dir = tempDir("tfserving-e2e-alertmanager");
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  /** Alert names at the webhook, firing ones only, each once. */
+  const deliveredFiring = () => [...new Set(receiver!.received().filter((alert) => alert.status === "firing").map((alert) => alert.name))].sort();
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    // The stack's alertmanager.yml with notification delays compressed like the rules (30s and 5m would outlast the test).
+    const rendered = alertmanagerConfig({ webhookUrl: receiver.url }) as { route: Record<string, unknown> };
+    const compressed = { ...rendered, route: { ...rendered.route, group_wait: "1s", group_interval: "1s" } };
+    const port = await freePort();
+    alertmanager = await startAlertmanager(port, writeFile(dir, "alertmanager.yml", stringify(compressed)), dir);
+    stack = await startStack(config, { dir, alertmanagerTargets: [`127.0.0.1:${port}`] });
+  }, 60_000);
+  afterAll(async () => {
+    await alertmanager?.stop();
+    await receiver?.close();
+    await stopStack(stack);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers only TFServingTargetDown while TFServingLowTraffic, blind without data, is inhibited", async () => {
+    await expectTargetUp(stack!, "http");
+    await waitFor("Watchdog at the webhook (the delivery path works)", 30_000, async () => {
+      if (deliveredFiring().includes("Watchdog")) return true;
+      throw new Error(`delivered: ${deliveredFiring().join(", ") || "nothing"}; Alertmanager holds ${JSON.stringify(await alertmanager!.alerts())}`);
+    });
+
+    await stack!.simulator.close();
+    // Without scrapes the request rate reads as zero, so TFServingLowTraffic fires in Prometheus after its compressed for.
+    await waitFor("TFServingTargetDown and TFServingLowTraffic firing in Prometheus", 90_000, async () => {
+      const firing = (await stack!.prometheus.alerts()).filter((alert) => alert.state === "firing").map((alert) => alert.name);
+      if (!firing.includes("TFServingTargetDown") || !firing.includes("TFServingLowTraffic")) throw new Error(`firing: ${firing.join(", ")}`);
+      return true;
+    });
+    const inhibited = await waitFor("Alertmanager to hold TFServingLowTraffic back", 30_000, async () => {
+      const alert = (await alertmanager!.alerts()).find((candidate) => candidate.name === "TFServingLowTraffic");
+      if (alert?.state !== "suppressed") throw new Error(`TFServingLowTraffic in Alertmanager: ${JSON.stringify(alert)}`);
+      return alert;
+    });
+    expect(inhibited.inhibitedBy).toHaveLength(1);
+    expect(inhibited.labels.job).toBe(config.scrapeJobName);
+    // Several group intervals: an uninhibited alert would have been delivered by now.
+    await sleep(5000);
+    expect(deliveredFiring()).toEqual(["TFServingTargetDown", "Watchdog"]);
+  }, 150_000);
 });

@@ -20,7 +20,8 @@ import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { AlertmanagerServer, startAlertmanager } from "../support/alertmanagerServer";
 import { startFakeTfServing } from "../support/fakeTfServing";
 import { GrafanaStandIn, startGrafanaStandIn } from "../support/grafanaStandIn";
-import { PrometheusServer, freePort, startPrometheus } from "../support/prometheusServer";
+import { PrometheusServer, startPrometheus } from "../support/prometheusServer";
+import { freePort } from "../support/serverProcess";
 import { tempDir, writeFile } from "../support/promtool";
 
 const config = parseStackConfig({
@@ -97,11 +98,11 @@ describe("monitoring checks against a real Prometheus and Alertmanager scraping 
       scenario: { name: "quiet", ratePerSecond: 0, errorRatio: 0, errorStatuses: [], latencyMs: { min: 1, max: 3 } },
     });
     receiver = await startWebhookReceiver({ listenHost: "127.0.0.1", urlHost: "127.0.0.1" });
-    alertmanager = await startAlertmanager(writeFile(dir, "alertmanager.yml", renderAlertmanagerConfig({ webhookUrl: receiver.url })), dir);
+    alertmanager = await startAlertmanager(await freePort(), writeFile(dir, "alertmanager.yml", renderAlertmanagerConfig({ webhookUrl: receiver.url })), dir);
     const port = await freePort();
     const rulesFile = writeFile(dir, "rules.yml", renderRules(ruleGroups(rulesInput(config))));
     const configText = renderPrometheusConfig(
-      prometheusConfigInput(config, { target: `127.0.0.1:${simulator.port}`, scheme: "http" }, { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, alertmanagerTargets: [alertmanager.target] }),
+      prometheusConfigInput(config, { target: `127.0.0.1:${simulator.port}`, scheme: "http" }, { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, alertmanagerTargets: [new URL(alertmanager.url).host] }),
     );
     prometheus = await startPrometheus(port, writeFile(dir, "prometheus.yml", configText), dir);
     grafana = await startGrafanaStandIn({ ...auth, prometheusUrl: prometheus.url, dataSourceUid: PROMETHEUS_DATA_SOURCE.uid, dashboard });

@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import { parse } from "yaml";
+import { parseStackConfig } from "../../components/config/stackConfig";
 import { alertmanagerConfig, renderAlertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
+import { TRAFFIC_ALERTS, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { amtool, tempDir, writeFile } from "../support/promtool";
 
 const WEBHOOK = "https://hooks.example.invalid/alerts/secret-token";
@@ -16,11 +18,34 @@ describe("alertmanager.yml renderer", () => {
     const text = renderAlertmanagerConfig({ webhookUrl: WEBHOOK });
     const result = amtool("check-config", writeFile(dir, "alertmanager.yml", text));
     expect(result.output).toContain("SUCCESS");
+    expect(result.output).toContain("1 inhibit rules");
     expect(result.status).toBe(0);
     const doc = parse(text);
     expect(doc.route.receiver).toBe("webhook");
     expect(doc.receivers).toEqual([{ name: "webhook", webhook_configs: [{ url: WEBHOOK, send_resolved: true }] }]);
     expect(doc.route.routes).toEqual([expect.objectContaining({ receiver: "webhook", matchers: ['alertname="Watchdog"'], repeat_interval: "5m" })]);
+  });
+
+  it("inhibits every traffic alert of a job while TFServingTargetDown fires for it (delivery is proven end to end)", () => {
+    const doc = parse(renderAlertmanagerConfig({ webhookUrl: WEBHOOK }));
+    expect(doc.inhibit_rules).toEqual([
+      {
+        source_matchers: ['alertname="TFServingTargetDown"'],
+        target_matchers: ['alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95"'],
+        equal: ["job"],
+      },
+    ]);
+    // Every alert but the heartbeat and the inhibitor itself is a traffic alert, and each carries the `job` the rule compares.
+    const rules = ruleGroups(rulesInput(parseStackConfig({ stack: "dev", projectDir: "/p", values: { modelDir: "m" } }))).alerting.rules;
+    const traffic = rules.filter((rule) => rule.alert !== "Watchdog" && rule.alert !== "TFServingTargetDown");
+    expect(traffic.map((rule) => rule.alert).sort()).toEqual([...TRAFFIC_ALERTS].sort());
+    for (const rule of traffic) expect(rule.labels.job).toBe("tf-serving-local");
+  });
+
+  it("amtool rejects an inhibit rule with an invalid matcher, so the check above covers inhibit_rules", () => {
+    const text = renderAlertmanagerConfig({ webhookUrl: WEBHOOK }).replace('alertname="TFServingTargetDown"', 'alertname=="TFServingTargetDown"');
+    const result = amtool("check-config", writeFile(dir, "alertmanager.yml", text));
+    expect(result.status).not.toBe(0);
   });
 
   it("amtool rejects a route to an undefined receiver, so the check above can fail", () => {

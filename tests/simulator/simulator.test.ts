@@ -2,11 +2,11 @@ import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { loadSamplePredictions } from "../../components/serving/samplePredictions";
 import { encodeDiabetesExample } from "../../components/serving/tfExample";
-import { CONTENT_TYPE, LATENCY_BOUNDS_US, TfServingMetrics, formatBound } from "../../scripts/simulator/exposition";
+import { LATENCY_BOUNDS_US, TfServingMetrics, bucketIndex, formatDouble } from "../../scripts/simulator/exposition";
 import { OutcomeSource, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { PROJECT_DIR } from "../support/program";
-import { waitFor } from "../support/prometheusServer";
+import { waitFor } from "../support/serverProcess";
 
 // Copied from shared/TFSERVING.md: the bounds exactly as TF Serving prints them.
 const PRINTED_BOUNDS =
@@ -43,8 +43,28 @@ describe("exposition", () => {
     expect(values.slice(values.indexOf(1)).every((value) => value === 1)).toBe(true);
   });
 
-  it("formats bounds like C's %g with 6 significant digits", () => {
-    expect([10, 188.9568, 708235.2, 1274823, 1.474756e9, 0.0001234567].map(formatBound)).toEqual(["10", "188.957", "708235", "1.27482e+06", "1.47476e+09", "0.000123457"]);
+  it("formats doubles like absl::StrCat (C's %.6g)", () => {
+    expect([10, 188.9568, 708235.2, 999999.7, 1274823, 1.474756e9, 0.0001234567, 0].map(formatDouble)).toEqual([
+      "10", "188.957", "708235", "1e+06", "1.27482e+06", "1.47476e+09", "0.000123457", "0",
+    ]);
+  });
+
+  it("counts a value equal to a bound in the NEXT bucket, as TensorFlow's histogram does", async () => {
+    expect(bucketIndex(LATENCY_BOUNDS_US, 9.99)).toBe(0);
+    expect(bucketIndex(LATENCY_BOUNDS_US, 10)).toBe(1);
+    expect(bucketIndex(LATENCY_BOUNDS_US, 1.47476e9)).toBe(LATENCY_BOUNDS_US.length);
+    const metrics = new TfServingMetrics(MODEL);
+    metrics.record({ status: "OK", latencyMs: 0.018, api: "" }); // 18 us, exactly the second bound
+    const values = samples(await metrics.exposition());
+    const bucket = (le: string) => values.get(`:tensorflow:serving:request_latency_bucket{model_name="${MODEL}",API="",entrypoint="REST",le="${le}"}`);
+    expect([bucket("10"), bucket("18"), bucket("32.4"), bucket("+Inf")]).toEqual([0, 0, 1, 1]);
+  });
+
+  it("prints _sum with 6 significant digits, as TF Serving does", async () => {
+    const metrics = new TfServingMetrics(MODEL);
+    for (const latencyMs of [1000.1234, 234.5678]) metrics.record({ status: "OK", latencyMs, api: "predict" });
+    const sumLine = (await metrics.exposition()).split("\n").find((line) => line.startsWith(":tensorflow:serving:request_latency_sum"));
+    expect(sumLine).toBe(`:tensorflow:serving:request_latency_sum{model_name="${MODEL}",API="predict",entrypoint="REST"} 1.23469e+06`);
   });
 
   it("has # TYPE lines for every family even before any request, and no # HELP lines", async () => {
@@ -114,7 +134,7 @@ describe("simulator server", () => {
     expect(simulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const response = await get(METRICS_PATH);
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toBe(CONTENT_TYPE);
+    expect(response.headers.get("content-type")).toBe("text/plain");
     expect(await response.text()).toContain("# TYPE :tensorflow:serving:request_count counter");
     expect((await get("/metrics")).status).toBe(404);
   });
@@ -209,7 +229,7 @@ describe("npm run simulate", () => {
 
     const { metricsPath } = parseStackConfig({ stack: "dev", projectDir: PROJECT_DIR, values: { modelDir: "model" } });
     const response = await fetch(`${url}${metricsPath}`);
-    expect(response.headers.get("content-type")).toBe(CONTENT_TYPE);
+    expect(response.headers.get("content-type")).toBe("text/plain");
     expect(await response.text()).toContain("# TYPE :tensorflow:serving:runtime_latency histogram");
 
     child.stdin.write("spike\n");

@@ -2,26 +2,25 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { requireTool } from "./tools";
+import { MonitoringTool, monitoringTool } from "./monitoringTools";
 
 export interface ToolRun {
   status: number | null;
   output: string;
 }
 
-function run(command: string, debianPackage: string, args: string[]): ToolRun {
-  requireTool(command, `apt-get install ${debianPackage}`);
-  const result = spawnSync(command, args, { encoding: "utf8" });
+function run(tool: MonitoringTool, args: string[]): ToolRun {
+  const result = spawnSync(monitoringTool(tool), args, { encoding: "utf8" });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** promtool from Debian's `prometheus` package; fails with an install hint when missing. */
-export const promtool = (...args: string[]): ToolRun => run("promtool", "prometheus", args);
+/** promtool of the default Prometheus image's release. */
+export const promtool = (...args: string[]): ToolRun => run("promtool", args);
 
-/** amtool from Debian's `prometheus-alertmanager` package. */
-export const amtool = (...args: string[]): ToolRun => run("amtool", "prometheus-alertmanager", args);
+/** amtool of the default Alertmanager image's release. */
+export const amtool = (...args: string[]): ToolRun => run("amtool", args);
 
-/** A temp folder for one test's rendered files; remove it with removeTempDir. */
+/** A temp folder for one test's rendered files; the test removes it (fs.rmSync). */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
