@@ -12,7 +12,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, secretConfig } from "./components/config";
+import { BUNDLED_MODEL_DIR, loadStackConfig, secretConfig } from "./components/config";
 import { Grafana } from "./components/grafana/Grafana";
 import { Alertmanager } from "./components/monitoring/Alertmanager";
 import { PROMETHEUS_PORT } from "./components/monitoring/prometheusConfig";
@@ -32,6 +32,9 @@ const stackPrefix = `tfserving-${config.stack}`;
 const model = scanModelDir(config.modelDirAbsolute, config.modelDir);
 for (const warning of model.warnings) pulumi.log.warn(warning);
 pulumi.log.info(`TF Serving will serve version ${model.servedVersion} of ${config.modelName}`);
+if (config.modelDir === BUNDLED_MODEL_DIR) {
+  pulumi.log.info(`Serving the bundled demo model ${BUNDLED_MODEL_DIR} (README, "Demo model"); set tfserving-platform:modelDir to serve your own`);
+}
 
 // Push mode: each replica's agent remote-writes to our Prometheus, which checks a generated password.
 const push = config.metricsMode === "push";

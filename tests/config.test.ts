@@ -1,4 +1,5 @@
-import { StackConfigError, defaultDashboardTitle, durationMs, imagePinProblem, parseStackConfig } from "../components/config/stackConfig";
+import * as path from "node:path";
+import { BUNDLED_MODEL_DIR, StackConfigError, defaultDashboardTitle, durationMs, imagePinProblem, parseStackConfig } from "../components/config/stackConfig";
 
 const parse = (values: Record<string, string | undefined>, stack = "dev") => parseStackConfig({ stack, projectDir: "/project", values });
 
@@ -34,6 +35,12 @@ describe("stack config", () => {
     expect(config.batching).toBeUndefined();
   });
 
+  it("serves the bundled demo model in a local stack that sets no modelDir", () => {
+    const config = parse({});
+    expect(config.modelDir).toBe(BUNDLED_MODEL_DIR);
+    expect(config.modelDirAbsolute).toBe(path.resolve("/project", "models", "diabetes-prediction"));
+  });
+
   it("keeps an absolute modelDir as it is", () => {
     expect(parse({ modelDir: "/models/diabetes" }).modelDirAbsolute).toBe("/models/diabetes");
   });
@@ -45,7 +52,7 @@ describe("stack config", () => {
   });
 
   it.each([
-    ["modelDir missing", { modelDir: undefined }, "tfserving-platform:modelDir", /is required/],
+    ["modelDir empty", { modelDir: "" }, "tfserving-platform:modelDir", /must not be empty/],
     ["modelName with capitals", { modelName: "Diabetes_Model" }, "tfserving-platform:modelName", /lowercase/],
     ["unknown deployTarget", { deployTarget: "aws" }, "tfserving-platform:deployTarget", /local.*railway/],
     ["image without a tag", { tfServingImage: "tensorflow/serving" }, "tfserving-platform:tfServingImage", /no tag/],
@@ -80,10 +87,19 @@ describe("stack config", () => {
     expect(() => parse({ modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken" }, "prod")).not.toThrow();
   });
 
+  it("never deploys the bundled demo model to Railway: modelDir is required, and the demo path refused", () => {
+    const railway = { deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken" };
+    expect(problemsOf(railway)).toMatch(/tfserving-platform:modelDir: is required when deployTarget is railway.*pulumi config set tfserving-platform:modelDir/);
+    for (const demo of ["models/diabetes-prediction", "./models/diabetes-prediction/", "/project/models/diabetes-prediction"]) {
+      expect(problemsOf({ ...railway, modelDir: demo })).toMatch(/tfserving-platform:modelDir: ".*" is the bundled demo model, which is not for production.*pulumi config set/);
+    }
+    expect(parse({ ...railway, modelDir: "serving_model/diabetes-prediction" }, "prod").modelDir).toBe("serving_model/diabetes-prediction");
+  });
+
   it("collects every problem into one error", () => {
     const message = problemsOf({ modelName: "Bad Name", restPort: "x", tfServingImage: "tensorflow/serving:latest" });
-    expect(message).toMatch(/^Stack configuration has 4 problems/);
-    for (const key of ["modelDir", "modelName", "restPort", "tfServingImage"]) expect(message).toContain(`tfserving-platform:${key}`);
+    expect(message).toMatch(/^Stack configuration has 3 problems/);
+    for (const key of ["modelName", "restPort", "tfServingImage"]) expect(message).toContain(`tfserving-platform:${key}`);
   });
 
   it("never shows a secret value in an error", () => {

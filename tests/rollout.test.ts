@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import { PredictionError, predict, readPrediction } from "../components/serving/predict";
 import { RolloutError, verifyRollout } from "../components/serving/rollout";
+import { loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
 import { FakeTfServing, startFakeTfServing } from "./support/fakeTfServing";
 import { PROJECT_DIR } from "./support/program";
@@ -39,7 +40,8 @@ describe("rollout verification against a fake TF Serving on 127.0.0.1", () => {
   it("passes once LOADING turns AVAILABLE and a prediction in [0, 1] comes back for the sample row", async () => {
     server = await startFakeTfServing({ states: ["LOADING", "LOADING", "AVAILABLE"] });
     const result = await verifyRollout({ ...fast, servingUrl: server.url, timeoutMs: 10_000 });
-    expect(result).toEqual({ version: "1763528202", probability: 0.73 });
+    // The fake answers the sample row with the bundled model's real probability.
+    expect(result).toEqual({ version: "1763528202", probability: loadSamplePredictions().predictions[0].probability });
     expect(server.statusPolls()).toBe(3);
 
     // The request is the documented shape, and its b64 decodes to the sample row.

@@ -72,6 +72,24 @@ describe("tf.Example encoder", () => {
     expect(() => parseDiabetesRow({ ...row, BMI: "33.6" })).toThrow(/BMI must be a number/);
   });
 
+  it.each([
+    ["BMI", Number.NaN, /BMI must be a finite number \(got NaN\)/],
+    ["DiabetesPedigreeFunction", Number.POSITIVE_INFINITY, /DiabetesPedigreeFunction must be a finite number \(got Infinity\)/],
+    ["Glucose", Number.NEGATIVE_INFINITY, /Glucose must be a finite number \(got -Infinity\)/],
+    ["Age", Number.NaN, /Age must be a finite number/],
+    // Finite as a double, but Infinity once written as float32.
+    ["BMI", 1e39, /BMI is a float32 feature and must be within ±3\.4028234663852886e\+38 \(got 1e\+39\)/],
+    ["BMI", -3.4028235677973366e38, /BMI is a float32 feature/],
+  ] as [keyof DiabetesRow, number, RegExp][])("refuses %s = %p instead of sending what the model would answer NaN for", (name, value, reason) => {
+    expect(() => encodeDiabetesExample({ ...row, [name]: value })).toThrow(reason);
+  });
+
+  it("takes the largest float32 and numbers that round to it", () => {
+    for (const value of [3.4028234663852886e38, 3.4028235e38]) {
+      expect(encodeDiabetesExample({ ...row, BMI: value }).includes(Buffer.from([0xff, 0xff, 0x7f, 0x7f]))).toBe(true);
+    }
+  });
+
   it("bundles sample rows that all encode", () => {
     const rows = loadSampleRows();
     expect(rows.length).toBeGreaterThanOrEqual(3);

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 const WORKFLOWS = path.join(__dirname, "..", ".github", "workflows");
-const STACKS = ["dev", "prod"];
+/** The stacks each workflow runs pulumi for: pull requests preview prod only (dev is proven by the live job). */
+const STACKS: Record<string, string[]> = { "pull-request.yml": ["prod"], "deploy.yml": ["dev", "prod"] };
 
 interface Step {
   uses?: string;
@@ -31,7 +32,8 @@ function load(file: string): { text: string; workflow: Workflow } {
 }
 
 const needsOf = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
-const pulumiStep = (job: Job) => job.steps.find((step) => step.uses?.startsWith("pulumi/actions@"));
+/** The step that runs a pulumi command (pulumi/actions without a command only installs the CLI). */
+const pulumiStep = (job: Job) => job.steps.find((step) => step.uses?.startsWith("pulumi/actions@") && step.with?.command !== undefined);
 
 const CI_ENTRY = "bash .ci/run";
 
@@ -96,11 +98,11 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
     expect(steps.findIndex((step) => step.run?.trim() === CI_ENTRY)).toBeGreaterThan(setupNode);
   });
 
-  test("runs pulumi for both stacks only after the tests passed", () => {
+  test(`runs pulumi for ${STACKS[file].join(" and ")} only after the tests passed`, () => {
     const pulumiJobs = Object.entries(workflow.jobs).filter(([, job]) => pulumiStep(job));
     expect(pulumiJobs).toHaveLength(1);
     const [[, job]] = pulumiJobs;
-    expect(job.strategy?.matrix?.stack).toEqual(STACKS);
+    expect(job.strategy?.matrix?.stack).toEqual(STACKS[file]);
     expect(needsOf(job).some((need) => testJobs(workflow).includes(need))).toBe(true);
     expect(job.steps.findIndex((step) => /^npm ci\b/.test(step.run ?? ""))).toBeLessThan(job.steps.indexOf(pulumiStep(job)!));
     expect(pulumiStep(job)!.with).toMatchObject({ "stack-name": "${{ matrix.stack }}", policyPacks: "policy" });
@@ -132,6 +134,42 @@ describe("pull-request.yml", () => {
     for (const job of Object.values(workflow.jobs)) {
       if (job !== preview) expect(job.permissions?.["pull-requests"]).toBeUndefined();
     }
+  });
+});
+
+describe("pull-request.yml: the live job", () => {
+  const { text, workflow } = load("pull-request.yml");
+  const live = workflow.jobs.live;
+
+  test("runs npm run test:live after the tests passed, with the CLI installed by pulumi/actions and nothing else from it", () => {
+    expect(needsOf(live)).toEqual(["test"]);
+    const steps = live.steps;
+    const npmCi = steps.findIndex((step) => /^npm ci\b/.test(step.run ?? ""));
+    const installer = steps.findIndex((step) => step.uses === "pulumi/actions@v6");
+    const run = steps.findIndex((step) => step.run?.trim() === "npm run test:live");
+    expect(npmCi).toBeGreaterThanOrEqual(0);
+    expect(installer).toBeGreaterThan(npmCi);
+    expect(run).toBeGreaterThan(installer);
+    // Install only: no command, no stack, no backend token (the live test brings its own file backend).
+    expect(steps[installer].with).toEqual({ "pulumi-version": expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(pulumiStep(live)).toBeUndefined();
+    expect(steps.some((step) => step.env !== undefined)).toBe(false);
+  });
+
+  test("always tears down whatever a failed teardown left, after the live test", () => {
+    const run = live.steps.findIndex((step) => step.run?.trim() === "npm run test:live");
+    const teardown = live.steps.findIndex((step) => step.if === "always()");
+    expect(teardown).toBeGreaterThan(run);
+    for (const kind of ["ps -aq", "volume ls -q", "network ls -q"]) expect(live.steps[teardown].run).toContain(`docker ${kind} --filter name=tfserving-live-`);
+  });
+
+  test("is bounded in time and reads the code only", () => {
+    expect((live as Job & { "timeout-minutes"?: number })["timeout-minutes"]).toBeLessThanOrEqual(60);
+    expect(live.permissions).toBeUndefined();
+  });
+
+  test("says why previews cover prod only", () => {
+    expect(text).toMatch(/prod only\. dev's containers live on a developer's Docker engine/);
   });
 });
 

@@ -9,6 +9,12 @@ export const PROJECT = "tfserving-platform";
 
 export { DEFAULT_IMAGES };
 
+/**
+ * The demo model committed with the project (see the README's "Demo model"): what `dev` serves when
+ * modelDir is not set. A railway stack never serves it.
+ */
+export const BUNDLED_MODEL_DIR = "models/diabetes-prediction";
+
 /** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
 export const SECRET_KEYS = ["railwayToken", "alertmanagerWebhookUrl", "receiverTlsKey", "remoteWritePassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
@@ -78,7 +84,8 @@ export const plainConfigSchema = z
       .string()
       .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "must be lowercase letters, digits and single dashes, e.g. diabetes-prediction")
       .default("diabetes-prediction"),
-    modelDir: z.string({ error: "is required: the TFX Pusher output folder that holds numeric version folders" }).min(1, "must not be empty"),
+    // Optional for deployTarget local (defaults to BUNDLED_MODEL_DIR); required for railway, checked below.
+    modelDir: z.string().min(1, "must not be empty").optional(),
     deployTarget: z.enum(["local", "railway"], { error: "must be `local` (Docker on this machine) or `railway`" }).default("local"),
     tfServingImage: pinnedImage.default(DEFAULT_IMAGES.tfServing),
     restPort: port.default(8501),
@@ -172,6 +179,8 @@ export interface BatchingParameters {
 /** Validated, normalised config the components consume. */
 export interface StackConfig extends PlainConfig {
   stack: string;
+  /** As set, or BUNDLED_MODEL_DIR for a local stack that does not set it. */
+  modelDir: string;
   /** modelDir resolved against the project folder. */
   modelDirAbsolute: string;
   scrapeJobName: string;
@@ -245,7 +254,7 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
       }
       const name = String(issue.path[0]);
       const shown = plainValues[name] === undefined ? "" : ` (got "${plainValues[name]}")`;
-      const example = name === "modelDir" ? "./model/diabetes-prediction" : "<value>";
+      const example = name === "modelDir" ? "./serving_model/diabetes-prediction" : "<value>";
       problems.push(`${key(name)}: ${issue.message}${shown}; ${setHint(name, example)}`);
     }
     throw new StackConfigError(problems);
@@ -270,7 +279,20 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     );
   }
 
+  const modelDir = plain.modelDir ?? (plain.deployTarget === "local" ? BUNDLED_MODEL_DIR : undefined);
   if (plain.deployTarget === "railway") {
+    // Production never picks up the demo model by default or by accident.
+    if (modelDir === undefined) {
+      problems.push(
+        `${key("modelDir")}: is required when deployTarget is railway: the TFX Pusher output folder that holds numeric version folders ` +
+          `(the bundled demo model is for dev only); ${setHint("modelDir", "./serving_model/diabetes-prediction")}`,
+      );
+    } else if (path.resolve(projectDir, modelDir) === path.resolve(projectDir, BUNDLED_MODEL_DIR)) {
+      problems.push(
+        `${key("modelDir")}: "${modelDir}" is the bundled demo model, which is not for production (README, "Demo model"); ` +
+          `point it at your own TFX Pusher output: ${setHint("modelDir", "./serving_model/diabetes-prediction")}`,
+      );
+    }
     if (!plain.railwayService) problems.push(`${key("railwayService")}: is required when deployTarget is railway; ${setHint("railwayService", "<service name>")}`);
     if (!secretsPresent.railwayToken) {
       problems.push(`${key("railwayToken")}: is required when deployTarget is railway; run \`pulumi config set --secret ${key("railwayToken")} <token>\``);
@@ -302,12 +324,13 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     );
   }
 
-  if (problems.length > 0) throw new StackConfigError(problems);
+  if (problems.length > 0 || modelDir === undefined) throw new StackConfigError(problems);
 
   return {
     ...plain,
     stack,
-    modelDirAbsolute: path.resolve(projectDir, plain.modelDir),
+    modelDir,
+    modelDirAbsolute: path.resolve(projectDir, modelDir),
     scrapeJobName: plain.scrapeJobName ?? `tf-serving-${plain.deployTarget}`,
     scrapeTimeout,
     dashboardTitle: plain.dashboardTitle ?? defaultDashboardTitle(plain.modelName),

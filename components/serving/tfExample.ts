@@ -13,6 +13,8 @@ export type DiabetesRow = Record<DiabetesFeature, number>;
 export const SAMPLE_ROWS_ASSET = path.join(__dirname, "..", "..", "assets", "diabetes-sample-rows.json");
 
 const ALL_FEATURES: readonly string[] = [...INT64_FEATURES, ...FLOAT_FEATURES];
+/** The largest finite float32; larger doubles round to Infinity when written as float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Checks a row from a user or a file: every feature present, ints whole, nothing unknown. */
 export function parseDiabetesRow(value: unknown): DiabetesRow {
@@ -27,9 +29,14 @@ export function parseDiabetesRow(value: unknown): DiabetesRow {
   for (const name of ALL_FEATURES) {
     const feature = record[name];
     if (feature === undefined) problems.push(`${name} is missing`);
-    else if (typeof feature !== "number" || !Number.isFinite(feature)) problems.push(`${name} must be a number (got ${JSON.stringify(feature)})`);
-    else if ((INT64_FEATURES as readonly string[]).includes(name) && !Number.isSafeInteger(feature)) {
-      problems.push(`${name} is an int64 feature and must be a whole number (got ${feature})`);
+    else if (typeof feature !== "number") problems.push(`${name} must be a number (got ${JSON.stringify(feature)})`);
+    // NaN and infinities would parse and reach the model, which answers NaN: refused here instead.
+    else if (!Number.isFinite(feature)) problems.push(`${name} must be a finite number (got ${feature})`);
+    else if ((INT64_FEATURES as readonly string[]).includes(name)) {
+      if (!Number.isSafeInteger(feature)) problems.push(`${name} is an int64 feature and must be a whole number (got ${feature})`);
+    } else if (!Number.isFinite(Math.fround(feature))) {
+      // A float feature travels as float32; beyond its range TensorFlow would store Infinity.
+      problems.push(`${name} is a float32 feature and must be within ±${FLOAT32_MAX} (got ${feature})`);
     }
   }
   if (problems.length > 0) throw new Error(`Invalid row: ${problems.join("; ")}. Expected features: ${ALL_FEATURES.join(", ")}`);

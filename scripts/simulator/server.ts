@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import { AddressInfo } from "node:net";
+import { knownProbability, probabilitiesByExample } from "../../components/serving/samplePredictions";
 import { CONTENT_TYPE, TfServingMetrics } from "./exposition";
 import { OutcomeSource, Scenario, checkScenario } from "./scenario";
 
@@ -42,13 +43,15 @@ export interface Simulator {
 
 /**
  * A stand-in for TF Serving on 127.0.0.1: its metrics exposition, driven by a scenario in real time,
- * plus the model status and predict REST calls, so clients can be tested against it.
+ * plus the model status and predict REST calls, so clients can be tested against it. The sample rows
+ * get the bundled demo model's real probabilities (assets/diabetes-sample-predictions.json).
  */
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   checkScenario(options.scenario);
   let scenario = options.scenario;
   const metrics = new TfServingMetrics(options.modelName);
   const outcomes = new OutcomeSource();
+  const sampleProbabilities = probabilitiesByExample();
   const modelPath = `/v1/models/${options.modelName}`;
   const predictPath = new RegExp(`^${escapeRegExp(modelPath)}(/versions/\\d+)?:predict$`);
 
@@ -85,7 +88,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         setTimeout(() => {
           metrics.record({ ...outcome, api: "predict" });
           if (outcome.status !== "OK") send(HTTP_STATUS[outcome.status] ?? 500, JSON.stringify({ error: `simulated ${outcome.status}` }));
-          else send(200, JSON.stringify({ predictions: instances!.map((instance) => [probability(instance)]) }));
+          else send(200, JSON.stringify({ predictions: instances!.map((instance) => [knownProbability(sampleProbabilities, instance) ?? pseudoProbability(instance)]) }));
         }, outcome.latencyMs);
       }, () => send(400, JSON.stringify({ error: "could not read the request body" })));
       return;
@@ -151,7 +154,7 @@ function parseInstances(body: string): unknown[] | undefined {
   }
 }
 
-/** A stable pseudo-probability per input, so the same row always gets the same answer. */
-function probability(instance: unknown): number {
+/** For rows other than the samples (no model runs here): a stable pseudo-probability, the same answer for the same row. */
+function pseudoProbability(instance: unknown): number {
   return createHash("sha256").update(JSON.stringify(instance)).digest().readUInt32BE(0) / 2 ** 32;
 }

@@ -35,6 +35,8 @@ export interface TrafficSummary extends Progress {
   errors: Record<string, number>;
   /** Latency of successful predictions in ms; absent when none succeeded. */
   latencyMs?: { p50: number; p95: number; p99: number };
+  /** Range of the probabilities the model answered; absent when none succeeded. */
+  probability?: { min: number; max: number };
 }
 
 /** Throws a message naming the flag when the rate or duration is outside the caps. */
@@ -55,7 +57,7 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-type Outcome = { ok: true; latencyMs: number } | { ok: false; cause: string };
+type Outcome = { ok: true; latencyMs: number; probability: number } | { ok: false; cause: string };
 
 async function sendOne(url: string, row: DiabetesRow, timeoutMs: number): Promise<Outcome> {
   const started = performance.now();
@@ -69,8 +71,7 @@ async function sendOne(url: string, row: DiabetesRow, timeoutMs: number): Promis
   }
   const latencyMs = performance.now() - started;
   try {
-    readPrediction(response.status, body);
-    return { ok: true, latencyMs };
+    return { ok: true, latencyMs, probability: readPrediction(response.status, body) };
   } catch {
     return { ok: false, cause: response.ok ? "bad answer" : `HTTP ${response.status}` };
   }
@@ -87,6 +88,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   const progress: Progress = { planned, sent: 0, ok: 0, failed: 0 };
   const errors: Record<string, number> = {};
   const latencies: number[] = [];
+  const probabilities: number[] = [];
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
 
@@ -101,6 +103,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
         if (outcome.ok) {
           progress.ok++;
           latencies.push(outcome.latencyMs);
+          probabilities.push(outcome.probability);
         } else {
           progress.failed++;
           errors[outcome.cause] = (errors[outcome.cause] ?? 0) + 1;
@@ -116,6 +119,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
     ...progress,
     errors,
     ...(latencies.length > 0 ? { latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) } } : {}),
+    ...(probabilities.length > 0 ? { probability: { min: Math.min(...probabilities), max: Math.max(...probabilities) } } : {}),
   };
 }
 
@@ -133,5 +137,6 @@ export function formatSummary(summary: TrafficSummary): string {
   const latency = summary.latencyMs;
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   lines.push(latency ? `latency of OK requests: p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}, p99 ${ms(latency.p99)}` : "latency: no successful request");
+  if (summary.probability) lines.push(`probability of diabetes answered: min ${summary.probability.min.toFixed(4)}, max ${summary.probability.max.toFixed(4)}`);
   return lines.join("\n");
 }

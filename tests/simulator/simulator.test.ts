@@ -1,5 +1,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { parseStackConfig } from "../../components/config/stackConfig";
+import { loadSamplePredictions } from "../../components/serving/samplePredictions";
+import { encodeDiabetesExample } from "../../components/serving/tfExample";
 import { LATENCY_BOUNDS_US, TfServingMetrics, bucketIndex, formatDouble } from "../../scripts/simulator/exposition";
 import { OutcomeSource, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
@@ -161,6 +163,24 @@ describe("simulator server", () => {
     expect(values.get(latencyCount("predict"))).toBe(2);
     expect(values.get(latencyCount(""))).toBe(1);
   });
+
+  it("answers the sample rows with the bundled model's real probabilities", async () => {
+    simulator = await startSimulator({ modelName: MODEL, metricsPath: METRICS_PATH, scenario: { ...presetScenario("silence"), errorRatio: 0, latencyMs: { min: 0, max: 1 } } });
+    const { predictions } = loadSamplePredictions();
+    const response = await predict({ instances: predictions.map(({ row }) => ({ b64: encodeDiabetesExample(row).toString("base64") })) });
+    expect(((await response.json()) as { predictions: number[][] }).predictions).toEqual(predictions.map(({ probability }) => [probability]));
+  });
+
+  it("npm run predict against it prints the real probability of the first sample row", async () => {
+    simulator = await startSimulator({ modelName: MODEL, metricsPath: METRICS_PATH, scenario: { ...presetScenario("silence"), errorRatio: 0, latencyMs: { min: 0, max: 1 } } });
+    const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/predict.ts", "--url", simulator.url], { cwd: PROJECT_DIR });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    const first = loadSamplePredictions().predictions[0];
+    expect(JSON.parse(stdout)).toEqual({ probability: first.probability, latencyMs: expect.any(Number), row: first.row });
+  }, 30_000);
 
   it("fails predict calls per the scenario with TF Serving's HTTP statuses", async () => {
     simulator = await startSimulator({

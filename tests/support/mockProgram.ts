@@ -85,13 +85,15 @@ export const MOCK_DEPLOYED = { host: "diabetes-prod.up.railway.app", url: "https
  */
 export function stackRunOptions(
   stack: "dev" | "prod",
-  modelDir: string,
+  modelDir: string | undefined,
   { token = "prod-token-8c1e4b", extraConfig = {} }: { token?: string; extraConfig?: Record<string, string> } = {},
 ): MockRunOptions {
-  if (stack === "dev") return { stack, config: { modelDir, deployTarget: "local", ...extraConfig } };
+  // No modelDir: dev then serves the bundled demo model and prod refuses to run.
+  const model: Record<string, string> = modelDir === undefined ? {} : { modelDir };
+  if (stack === "dev") return { stack, config: { ...model, deployTarget: "local", ...extraConfig } };
   return {
     stack,
-    config: { modelDir, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: token, ...extraConfig },
+    config: { ...model, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: token, ...extraConfig },
     secretKeys: ["railwayToken"],
     state: (args) => (args.type === "command:local:Command" ? { stdout: `Deploying...\n${JSON.stringify(MOCK_DEPLOYED)}\n` } : undefined),
   };

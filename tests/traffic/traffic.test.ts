@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
+import { loadSamplePredictions } from "../../components/serving/samplePredictions";
 import { INT64_FEATURES, loadSampleRows } from "../../components/serving/tfExample";
 import { presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
@@ -103,6 +104,21 @@ describe("runTraffic against the simulator on 127.0.0.1", () => {
     expect(seen[seen.length - 1]).toBe(20);
   });
 
+  it("reports the range of the probabilities answered: the bundled model's, for the sample rows", async () => {
+    simulator = await quietSimulator(0);
+    const summary = await runTraffic({ servingUrl: simulator.url, modelName: MODEL, ratePerSecond: 20, durationSeconds: 0.4, nextRow: rowSource("sample") });
+    const probabilities = loadSamplePredictions().predictions.map(({ probability }) => probability);
+    expect(summary.probability).toEqual({ min: Math.min(...probabilities), max: Math.max(...probabilities) });
+    expect(formatSummary(summary)).toContain(`probability of diabetes answered: min ${Math.min(...probabilities).toFixed(4)}, max ${Math.max(...probabilities).toFixed(4)}`);
+  });
+
+  it("counts a fake TF Serving's refusal of rows it has no answer for as failures", async () => {
+    fake = await startFakeTfServing({ states: ["AVAILABLE"] });
+    const summary = await runTraffic({ servingUrl: fake.url, modelName: MODEL, ratePerSecond: 10, durationSeconds: 0.2, nextRow: rowSource("random") });
+    expect(summary).toMatchObject({ ok: 0, failed: 2, errors: { "HTTP 500": 2 } });
+    expect(summary.probability).toBeUndefined();
+  });
+
   it("sends the rows as the tf.Examples of the bundled sample", async () => {
     fake = await startFakeTfServing({ states: ["AVAILABLE"] });
     await runTraffic({ servingUrl: fake.url, modelName: MODEL, ratePerSecond: 10, durationSeconds: 0.5, nextRow: rowSource("sample") });
@@ -160,7 +176,11 @@ describe("npm run traffic", () => {
   it("exits 0 with a readable summary when every request succeeded", async () => {
     simulator = await quietSimulator(0);
     const result = await run(["--url", simulator.url, "--rate", "5", "--duration", "1"]);
-    expect(result.stdout).toMatch(/^sent 5 of 5, OK 5, failed 0\nlatency of OK requests: p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms\n$/);
+    // Five requests cover the four sample rows, so the range is the bundled model's over the sample.
+    const probabilities = loadSamplePredictions().predictions.map(({ probability }) => probability);
+    const [min, max] = [Math.min(...probabilities).toFixed(4), Math.max(...probabilities).toFixed(4)];
+    expect(result.stdout).toMatch(/^sent 5 of 5, OK 5, failed 0\nlatency of OK requests: p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms\n/);
+    expect(result.stdout).toMatch(new RegExp(`\nprobability of diabetes answered: min ${min}, max ${max}\n$`));
     expect(result.code).toBe(0);
   }, 30_000);
 
