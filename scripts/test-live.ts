@@ -9,7 +9,6 @@
  */
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ConfigMap, OutputMap, Stack } from "@pulumi/pulumi/automation";
@@ -21,6 +20,7 @@ import { loadSampleRows } from "../components/serving/tfExample";
 import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
 import { formatChanges, lineWriter } from "./automation/progress";
 import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack } from "./automation/stackHandling";
+import { freePort } from "./freePort";
 import * as checks from "./live/checks";
 import { changedOps, checkChangedExactly, plannedSteps } from "./live/previewChanges";
 import { Phases, formatSeconds, markdownReport } from "./live/report";
@@ -29,17 +29,6 @@ import { WebhookReceiver, bridgeGateway, receiverAddress, startWebhookReceiver }
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const REPORT_FILE = path.join(PROJECT_DIR, ".build", "live-report.md");
 const COMMAND = "npm run test:live";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Docker's default bridge gateway (undefined on Docker Desktop, where it is not the host). */
 async function defaultBridgeGateway(): Promise<string | undefined> {

@@ -81,3 +81,12 @@ describe("renovate.json keeps every default image current", () => {
     expect([...inReadme].sort()).toEqual(images.map((image) => `README.md: ${image}`).sort());
   });
 });
+
+describe("the demo model's TensorFlow matches the TF Serving image", () => {
+  it("pins tensorflow-cpu to the major.minor of the default tensorflow/serving tag, so the export loads in that server", () => {
+    const requirements = fs.readFileSync(path.join(PROJECT_DIR, "model", "requirements.txt"), "utf8");
+    const pinned = /^tensorflow-cpu==(\d+\.\d+\.\d+)\s*$/m.exec(requirements)?.[1];
+    expect(pinned).toBeDefined();
+    expect(majorMinor(pinned!)).toBe(majorMinor(imageRelease(DEFAULT_IMAGES.tfServing)));
+  });
+});

@@ -1,17 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
-import * as net from "node:net";
 
-/** A port that was free a moment ago on 127.0.0.1 (Prometheus and Alertmanager cannot be told to pick one themselves). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../scripts/freePort";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
