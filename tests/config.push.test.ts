@@ -1,17 +1,6 @@
-import { StackConfigError, parseStackConfig } from "../components/config/stackConfig";
+import { parse, problemsOf } from "./support/configParse";
 
-const parse = (values: Record<string, string | undefined>, stack = "dev") => parseStackConfig({ stack, projectDir: "/project", values });
 const railway = { modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "railway-token-3f9c1a" };
-
-function problemsOf(values: Record<string, string | undefined>): string {
-  try {
-    parse(values);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StackConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("push mode, receiver and forwarding config", () => {
   it("defaults to scrape mode without receiver or forwarding", () => {

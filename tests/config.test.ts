@@ -1,18 +1,6 @@
 import * as path from "node:path";
-import { BUNDLED_MODEL_DIR, StackConfigError, defaultDashboardTitle, durationMs, imagePinProblem, parseStackConfig } from "../components/config/stackConfig";
-
-const parse = (values: Record<string, string | undefined>, stack = "dev") => parseStackConfig({ stack, projectDir: "/project", values });
-
-/** The error text for a config that must be rejected. */
-function problemsOf(values: Record<string, string | undefined>): string {
-  try {
-    parse(values);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StackConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the config to be rejected");
-}
+import { BUNDLED_MODEL_DIR, defaultDashboardTitle, durationMs, imagePinProblem } from "../components/config/stackConfig";
+import { parse, problemsOf } from "./support/configParse";
 
 describe("stack config", () => {
   it("applies the documented defaults", () => {
