@@ -22,8 +22,9 @@ import { servingQueries } from "../../components/monitoring/promql";
 import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
+import { WebhookReceiver, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
 import { tempDir, writeFile } from "../support/promtool";
-import { AlertmanagerServer, WebhookReceiver, startAlertmanager, startWebhookReceiver } from "../support/alertmanagerServer";
+import { AlertmanagerServer, startAlertmanager } from "../support/alertmanagerServer";
 import { PrometheusServer, Sample, startPrometheus } from "../support/prometheusServer";
 import { makeTestCertificates } from "../support/selfSignedCert";
 import { freePort, sleep, waitFor } from "../support/serverProcess";
@@ -320,10 +321,10 @@ describe("Alertmanager: a target that goes down pages once (dev stack, http)", (
   const dir = tempDir("tfserving-e2e-alertmanager");
   const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
   /** Alert names at the webhook, firing ones only, each once. */
-  const deliveredFiring = () => [...new Set(receiver!.received().filter((alert) => alert.status === "firing").map((alert) => alert.name))].sort();
+  const deliveredFiring = () => [...new Set(receiver!.received().filter((alert) => alert.status === "firing").map((alert) => alert.alertname))].sort();
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver();
+    receiver = await startWebhookReceiver({ listenHost: "127.0.0.1", urlHost: "127.0.0.1" });
     // The stack's alertmanager.yml with notification delays compressed like the rules (30s and 5m would outlast the test).
     const rendered = alertmanagerConfig({ webhookUrl: receiver.url }) as { route: Record<string, unknown> };
     const compressed = { ...rendered, route: { ...rendered.route, group_wait: "1s", group_interval: "1s" } };

@@ -1,6 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
-import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { monitoringTool } from "./monitoringTools";
 import { amtool } from "./promtool";
@@ -47,44 +45,5 @@ export async function startAlertmanager(port: number, configFile: string, dataDi
       return alerts.map(({ labels, status }) => ({ name: labels.alertname, labels, state: status.state, inhibitedBy: status.inhibitedBy }));
     },
     stop: server.stop,
-  };
-}
-
-export interface WebhookAlert {
-  name: string;
-  status: "firing" | "resolved";
-  labels: Record<string, string>;
-}
-
-export interface WebhookReceiver {
-  url: string;
-  /** Every alert of every notification received so far, in order. */
-  received(): WebhookAlert[];
-  close(): Promise<void>;
-}
-
-/** A webhook receiver on 127.0.0.1 that records what Alertmanager delivers. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
-  const received: WebhookAlert[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { alerts: { status: WebhookAlert["status"]; labels: Record<string, string> }[] };
-      for (const { status, labels } of body.alerts) received.push({ name: labels.alertname, status, labels });
-      response.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`,
-    received: () => [...received],
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
   };
 }
