@@ -150,8 +150,10 @@ describe("pull-request.yml: the live job", () => {
     expect(npmCi).toBeGreaterThanOrEqual(0);
     expect(installer).toBeGreaterThan(npmCi);
     expect(run).toBeGreaterThan(installer);
-    // Install only: no command, no stack, no backend token (the live test brings its own file backend).
-    expect(steps[installer].with).toEqual({ "pulumi-version": expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    // Install only: no command, no stack, no backend token (the live test brings its own file backend),
+    // and the CLI of the SDK release the program is built with.
+    const sdkVersion = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+    expect(steps[installer].with).toEqual({ "pulumi-version": sdkVersion });
     expect(pulumiStep(live)).toBeUndefined();
     expect(steps.some((step) => step.env !== undefined)).toBe(false);
   });
