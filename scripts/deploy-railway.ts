@@ -61,11 +61,13 @@ function runner(executable: string, timeoutMs: number): CliRunner {
       const plan = spawnPlan(process.platform, executable, args, env.ComSpec);
       const child = spawn(plan.command, plan.args, {
         env: childEnvironment(env),
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: "pipe",
         windowsVerbatimArguments: plan.windowsVerbatimArguments,
         // A hung CLI must not hold `pulumi up` forever.
         timeout: timeoutMs,
       });
+      // An empty stdin otherwise, as /dev/null would be: the CLI never waits for input.
+      child.stdin.end(options.stdin ?? "");
       const stdout = collect(child.stdout, options.echoStdout ?? false);
       const stderr = collect(child.stderr, true);
       child.on("error", (error) => resolve({ code: null, stdout: stdout(), stderr: `${stderr()}${error.message}` }));

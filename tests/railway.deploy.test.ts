@@ -18,6 +18,8 @@ interface Run {
   stderr: string;
   /** Arguments and environment flags of each fake `railway` call. */
   calls: { args: string[]; CI?: string; RAILWAY_NO_AUTO_UPDATE?: string }[];
+  /** Variables the CLI read from its standard input. */
+  stdinVariables: { name: string; value: string }[];
 }
 
 let stateDir: string;
@@ -67,8 +69,8 @@ function deploy(scenario: string, overrides: Record<string, string | undefined> 
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("close", (code) => {
       const callsFile = path.join(stateDir, "calls.jsonl");
-      const calls = fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").trim().split("\n").map((line) => JSON.parse(line)) : [];
-      resolve({ code, stdout, stderr, calls });
+      const readLines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line)) : []);
+      resolve({ code, stdout, stderr, calls: readLines(callsFile), stdinVariables: readLines(path.join(stateDir, "stdin.jsonl")) });
     });
   });
 }
@@ -102,12 +104,15 @@ describe("deploy-railway against a fake railway CLI", () => {
     expectNoToken(run);
   });
 
-  it("push mode: sets the receiver password as a Railway variable beside PORT, and never prints it", async () => {
+  it("push mode: sets the receiver password as a Railway variable through stdin, never in argv, and never prints it", async () => {
     const password = "receiver-pw-7d2e9b41c0";
     const run = await deploy("success", { DEPLOY_RECEIVER_PASSWORD: password });
     expect(run.code).toBe(0);
-    expect(run.calls[0].args).toEqual(["variables", "--service", "diabetes-prediction", "--set", "PORT=8501", "--set", `METRICS_RECEIVER_PASSWORD=${password}`, "--skip-deploys"]);
-    expect(run.stderr).toContain("setting METRICS_RECEIVER_PASSWORD");
+    expect(run.calls[0].args).toEqual(["variables", "--service", "diabetes-prediction", "--set", "PORT=8501", "--skip-deploys"]);
+    expect(run.calls[1].args).toEqual(["variables", "--service", "diabetes-prediction", "--set-from-stdin", "METRICS_RECEIVER_PASSWORD", "--skip-deploys"]);
+    expect(run.stdinVariables).toEqual([{ name: "METRICS_RECEIVER_PASSWORD", value: password }]);
+    expect(run.calls.some((call) => call.args.join(" ").includes(password))).toBe(false);
+    expect(run.stderr).toContain("Setting METRICS_RECEIVER_PASSWORD");
     expect(run.stdout + run.stderr).not.toContain(password);
     expectNoToken(run);
   });

@@ -16,8 +16,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `railway <args>`; echoStdout relays stdout to the log as it arrives (build logs). */
-export type CliRunner = (args: string[], options?: { echoStdout?: boolean }) => Promise<CliResult>;
+/**
+ * Runs `railway <args>`; echoStdout relays stdout to the log as it arrives (build logs); stdin is written
+ * to the CLI's standard input (how a secret reaches it without appearing in its argv).
+ */
+export type CliRunner = (args: string[], options?: { echoStdout?: boolean; stdin?: string }) => Promise<CliResult>;
 
 export interface DeployInputs {
   service: string;
@@ -57,10 +60,15 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
   const service = ["--service", inputs.service];
 
   // The agent of push mode scrapes the REST port, so PORT stays pinned to it.
-  const receiver = inputs.receiverPassword ? ["--set", `${RECEIVER_PASSWORD_ENV}=${inputs.receiverPassword}`] : [];
-  log(`Pinning PORT=${inputs.restPort}${receiver.length ? ` and setting ${RECEIVER_PASSWORD_ENV}` : ""} on service ${inputs.service}`);
-  const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, ...receiver, "--skip-deploys"]);
-  if (variables.code !== 0) throw failure(`variables --set PORT${receiver.length ? ` --set ${RECEIVER_PASSWORD_ENV}` : ""}`, variables);
+  log(`Pinning PORT=${inputs.restPort} on service ${inputs.service}`);
+  const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, "--skip-deploys"]);
+  if (variables.code !== 0) throw failure("variables --set PORT", variables);
+  if (inputs.receiverPassword) {
+    // Through stdin, never argv: a command line is readable by every user of the host (ps, /proc).
+    log(`Setting ${RECEIVER_PASSWORD_ENV} on service ${inputs.service}`);
+    const password = await run(["variables", ...service, "--set-from-stdin", RECEIVER_PASSWORD_ENV, "--skip-deploys"], { stdin: inputs.receiverPassword });
+    if (password.code !== 0) throw failure(`variables --set-from-stdin ${RECEIVER_PASSWORD_ENV}`, password);
+  }
 
   // The newest deployment before the upload; confirmation must find a different, newer one.
   const before = await listNewest(run, service);
