@@ -39,19 +39,26 @@ unset METRICS_RECEIVER_PASSWORD
 export TFSERVING_REPLICA="${RAILWAY_REPLICA_ID:-${HOSTNAME:-local}}"
 export TFSERVING_REGION="${RAILWAY_REPLICA_REGION:-local}"
 
+stopping=0
+server=
+agent=
+stop_both() { kill -TERM ${server:+"${server}"} ${agent:+"${agent}"} 2>/dev/null || true; }
+# Trapped before anything starts: PID 1 without a handler ignores SIGTERM and would wait for SIGKILL.
+trap 'stopping=1; stop_both' TERM INT
+
 "$@" &
 server=$!
-# A short flush deadline: on SIGTERM the agent sends what it still holds, then exits well within the
-# platform's grace period (Docker's default is 10s) instead of retrying an unreachable receiver for 1m.
+# A short flush deadline: on SIGTERM the agent sends what it still holds, then exits within the
+# platform's grace period (Docker's default is 10s, Railway's reportedly 3s) instead of retrying an
+# unreachable receiver for 1m.
 prometheus --agent \
   --config.file="${AGENT_CONFIG_FILE}" \
-  --storage.remote.flush-deadline=5s \
+  --storage.remote.flush-deadline=2s \
   --storage.agent.path="${AGENT_DATA_DIR}/wal" \
   --web.listen-address="${AGENT_LISTEN_ADDRESS}" &
 agent=$!
-
-stopping=0
-trap 'stopping=1; kill -TERM "${server}" "${agent}" 2>/dev/null || true' TERM INT
+# A stop that arrived while they started reached neither of them.
+[ "${stopping}" = 1 ] && stop_both
 set +e
 # As PID 1 this shell also inherits orphaned processes; `wait -n` may return for one of those (busybox
 # does), so it only counts when one of our two processes is really gone.
@@ -63,7 +70,7 @@ while :; do
 done
 if [ "${stopping}" = 0 ]; then
   echo "tfserving-entrypoint: a process exited with status ${status}; stopping the other" >&2
-  kill -TERM "${server}" "${agent}" 2>/dev/null
+  stop_both
 fi
 wait
 [ "${stopping}" = 1 ] && exit 0

@@ -75,6 +75,9 @@ describe("push mode, receiver and forwarding config", () => {
     expect(served).toMatch(/^\/monitoring\/prometheus\/metrics\/[0-9a-f]{32}$/);
     expect(parse(push).servedMetricsPath).toBe(served);
     expect(parse({ ...push, railwayToken: "another-token" }).servedMetricsPath).not.toBe(served);
+    // Two stacks (or services) sharing one account token still get different paths.
+    expect(parse(push, "staging").servedMetricsPath).not.toBe(served);
+    expect(parse({ ...push, railwayService: "other-svc" }).servedMetricsPath).not.toBe(served);
     expect(served).not.toContain(railway.railwayToken);
     // Scrape mode needs the path public (our Prometheus scrapes it); dev publishes nothing beyond loopback.
     expect(parse(railway).servedMetricsPath).toBe("/monitoring/prometheus/metrics");

@@ -335,7 +335,7 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
     scrapeTimeout,
     dashboardTitle: plain.dashboardTitle ?? defaultDashboardTitle(plain.modelName),
     batching: plain.enableBatching ? batchingValues : undefined,
-    servedMetricsPath: servedMetricsPath(plain, values.railwayToken),
+    servedMetricsPath: servedMetricsPath(plain, stack, values.railwayToken),
     receiverTlsCertFileAbsolute: plain.receiverTlsCertFile === undefined ? undefined : path.resolve(projectDir, plain.receiverTlsCertFile),
     secretsPresent,
   };
@@ -344,13 +344,14 @@ export function parseStackConfig({ stack, projectDir, values }: ConfigInput): St
 /**
  * In push mode on Railway nothing outside the replica needs TF Serving's metrics, but TF Serving serves
  * them on the public REST port and cannot bind them elsewhere. So the path gets a per-stack suffix
- * derived from the Railway token (SHA-256 with its own prefix, so the suffix reveals nothing about the
- * token): stable across previews, known only to the image's agent and whoever holds the stack's
- * secrets, and changed with the token.
+ * derived from the Railway token, the stack and the service (SHA-256 with its own prefix, so the suffix
+ * reveals nothing about the token): stable across previews, different for two stacks sharing a token,
+ * known only to the image's agent and whoever holds the stack's secrets, and changed with the token.
  */
-function servedMetricsPath(plain: PlainConfig, railwayToken: string | undefined): string {
+function servedMetricsPath(plain: PlainConfig, stack: string, railwayToken: string | undefined): string {
   if (plain.metricsMode !== "push" || plain.deployTarget !== "railway" || !railwayToken) return plain.metricsPath;
-  const suffix = createHash("sha256").update(`tfserving-platform metrics path\0${railwayToken}`).digest("hex").slice(0, 32);
+  const seed = ["tfserving-platform metrics path", stack, plain.railwayService ?? "", railwayToken].join("\0");
+  const suffix = createHash("sha256").update(seed).digest("hex").slice(0, 32);
   return `${plain.metricsPath.replace(/\/+$/, "")}/${suffix}`;
 }
 

@@ -33,6 +33,9 @@ export class LocalServing extends pulumi.ComponentResource {
       name,
       {
         name: args.containerName,
+        // A stable hostname: push mode's agent labels its series with it (replica), so a replaced
+        // container continues the same series instead of starting new ones under its new id.
+        hostname: args.containerName,
         image: args.imageRef,
         restart: "unless-stopped",
         ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),

@@ -84,8 +84,8 @@ export function tuningFlags(spec: ServingImageSpec): string[] {
 export function renderDockerfile(spec: ServingImageSpec): string {
   const agent = spec.agent;
   const lines = [
-    // The agent stage's image is a build argument only so tests can build from a local stand-in; builds use the default.
-    ...(agent ? [`ARG PROMETHEUS_IMAGE=${agent.image}`, "FROM ${PROMETHEUS_IMAGE} AS prometheus-agent"] : []),
+    // The pinned image itself, not a build argument: Railway turns service variables into build args.
+    ...(agent ? [`FROM ${agent.image} AS prometheus-agent`] : []),
     `FROM ${spec.baseImage}`,
     `ENV MODEL_NAME=${spec.modelName} \\`,
     `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,

@@ -11,7 +11,7 @@ export const LATENCY_BOUNDS_US = [
   1.40485e8, 2.52873e8, 4.55172e8, 8.19309e8, 1.47476e9,
 ];
 
-/** TF Serving's metrics Content-Type: no `version=0.0.4` parameter, so Prometheus 3 needs a fallback protocol. */
+/** TF Serving's metrics Content-Type: bare, no `version=0.0.4` parameter (Prometheus 3 reads it as the text format). */
 export const CONTENT_TYPE = "text/plain";
 
 const FAMILY = {
