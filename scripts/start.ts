@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { MissingToolError, checkPrerequisites, firstLine } from "./automation/preflight";
+import { interruptCounter } from "./automation/interrupts";
 import { formatChanges, lineWriter, startSummary } from "./automation/progress";
 import { backendFor, describeBackend, processProbe, selectOrCreateStack } from "./automation/stackHandling";
 
@@ -19,10 +20,9 @@ async function main(): Promise<number> {
 
   // The terminal delivers Ctrl+C to `pulumi` as well, which then stops gracefully; a second one aborts it.
   const abort = new AbortController();
-  let interrupts = 0;
+  const countInterrupt = interruptCounter();
   process.on("SIGINT", () => {
-    interrupts += 1;
-    if (interrupts === 1) console.error("Stopping: Pulumi finishes the operations in flight (Ctrl+C again to abort at once).");
+    if (countInterrupt() === 1) console.error("Stopping: Pulumi finishes the operations in flight (Ctrl+C again to abort at once).");
     else abort.abort();
   });
 

@@ -18,6 +18,7 @@ import { PROMETHEUS_DATA_SOURCE } from "../components/grafana/dataSource";
 import { SAMPLE_PREDICTIONS_ASSET, loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
 import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
+import { interruptCounter } from "./automation/interrupts";
 import { formatChanges, lineWriter } from "./automation/progress";
 import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack } from "./automation/stackHandling";
 import { freePort } from "./freePort";
@@ -61,19 +62,29 @@ async function main(): Promise<number> {
   const backendDir = path.join(workDir, "backend");
   const backend: Backend = { kind: "file", dir: backendDir, passphrase: projectPassphrase(backendDir) };
   const [servingPort, prometheusPort, grafanaPort, alertmanagerPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const abort = new AbortController();
+  // First interrupt: stop the checks and go to cleanup; the Pulumi operation in flight was interrupted by
+  // the terminal too and finishes gracefully. Second: cancel that operation (SIGTERM does both at once).
+  // Third: exit without cleanup. Cleanup itself takes no signal, so it always runs to the end.
+  const stopChecks = new AbortController();
+  const cancelPulumi = new AbortController();
+  const countInterrupt = interruptCounter();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (abort.signal.aborted) {
+    const count = signal === "SIGTERM" ? Math.max(countInterrupt(), 2) : countInterrupt();
+    if (count >= 3 || (signal === "SIGTERM" && cancelPulumi.signal.aborted)) {
       console.error(`${signal} again: exiting without cleanup; remove the containers tfserving-${stackName}-* and the state in ${backendDir} yourself.`);
       process.exit(130);
     }
-    console.error(`${signal}: stopping, then destroying ${stackName} (again to exit at once)`);
-    abort.abort();
+    if (!stopChecks.signal.aborted) console.error(`${signal}: stopping, then destroying ${stackName} (again to cancel a running Pulumi operation)`);
+    stopChecks.abort();
+    if (count >= 2 && !cancelPulumi.signal.aborted) {
+      console.error(`${signal}: cancelling the running Pulumi operation (again to exit without cleanup)`);
+      cancelPulumi.abort();
+    }
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const phases = new Phases(undefined, abort.signal);
+  const phases = new Phases(undefined, stopChecks.signal);
   const stdout = lineWriter((line) => console.log(`  ${line}`));
   const stderr = lineWriter((line) => console.error(`  ${line}`));
   const stream = { onOutput: stdout.onOutput, onError: stderr.onOutput };
@@ -110,7 +121,7 @@ async function main(): Promise<number> {
     });
     const live = stack!;
     await phases.run("configure", () => live.setAllConfig(config), { critical: true, handlesInterrupt: true, describe: () => `host ports ${servingPort}, ${prometheusPort}, ${grafanaPort}, ${alertmanagerPort}` });
-    const up = await phases.run("pulumi up", () => live.up({ ...stream, signal: abort.signal }), { critical: true, handlesInterrupt: true, describe: (result) => formatChanges(result.summary.resourceChanges) });
+    const up = await phases.run("pulumi up", () => live.up({ ...stream, signal: cancelPulumi.signal }), { critical: true, handlesInterrupt: true, describe: (result) => formatChanges(result.summary.resourceChanges) });
     const outputs = up!.outputs;
     const urls = await phases.run(
       "read stack outputs",
@@ -156,7 +167,7 @@ async function main(): Promise<number> {
     // A true no-op: with expectNoChanges the CLI itself fails on any change; the summary must hold only `same`.
     await phases.run("second pulumi up changes nothing (the real no-op time)", async () => {
       const started = performance.now();
-      const again = await live.up({ ...stream, expectNoChanges: true, signal: abort.signal });
+      const again = await live.up({ ...stream, expectNoChanges: true, signal: cancelPulumi.signal });
       const changes: Record<string, number> = { ...again.summary.resourceChanges };
       if (changedOps(changes).length > 0) throw new Error(`the engine reports ${formatChanges(changes)}`);
       return `${formatChanges(changes)}; wall time ${formatSeconds(performance.now() - started)}`;
@@ -173,7 +184,7 @@ async function main(): Promise<number> {
       await live.setConfig(key("modelDir"), { value: copy, secret: false });
       try {
         const events: Parameters<typeof plannedSteps>[0] = [];
-        await live.preview({ onEvent: (event) => events.push(event), signal: abort.signal });
+        await live.preview({ onEvent: (event) => events.push(event), signal: cancelPulumi.signal });
         return checkChangedExactly(plannedSteps(events), {
           required: ["docker:index/image:Image::tfserving", "docker:index/container:Container::serving"],
           dependents: ["command:local:Command::serving-ready", `pulumi:pulumi:Stack::${PROJECT}-${stackName}`],
