@@ -20,7 +20,7 @@ import { loadSampleRows } from "../components/serving/tfExample";
 import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
 import { interruptCounter } from "./automation/interrupts";
 import { formatChanges, lineWriter } from "./automation/progress";
-import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack } from "./automation/stackHandling";
+import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack, throwawayPulumiHome } from "./automation/stackHandling";
 import { freePort } from "./freePort";
 import * as checks from "./live/checks";
 import { changedOps, checkChangedExactly, plannedSteps } from "./live/previewChanges";
@@ -114,7 +114,14 @@ async function main(): Promise<number> {
       [key("alertmanagerWebhookUrl")]: { value: webhook.url, secret: true },
     };
     const stackConfig = parseStackConfig({ stack: stackName, projectDir: PROJECT_DIR, values: { ...plain, alertmanagerWebhookUrl: webhook.url } });
-    stack = await phases.run("create stack", () => selectOrCreateStack({ projectDir: PROJECT_DIR, stackName, backend, pulumiCommand: prerequisites.pulumi }), {
+    stack = await phases.run("create stack", () => selectOrCreateStack({
+          projectDir: PROJECT_DIR,
+          stackName,
+          backend,
+          pulumiCommand: prerequisites.pulumi,
+          // The user's CLI keeps the stack it had selected for this project.
+          pulumiHome: throwawayPulumiHome(path.join(workDir, "pulumi-home")),
+        }), {
       critical: true,
       handlesInterrupt: true,
       describe: () => `${stackName}, passphrase secrets provider, file backend in a temporary folder`,

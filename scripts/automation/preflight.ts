@@ -74,7 +74,8 @@ export const probeDocker: Probe<string> = async () => {
 export function firstLine(value: unknown): string {
   const stderr = (value as { commandResult?: { stderr?: unknown } } | undefined)?.commandResult?.stderr;
   const text = typeof stderr === "string" && stderr.trim() !== "" ? stderr : value instanceof Error ? value.message : String(value);
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "");
+  // The Automation API's "Command failed with exit code N: pulumi ..." line repeats the CLI's argv, secret config included.
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "" && !/^Command failed with exit code/.test(line));
   return (lines.find((line) => /^error:/i.test(line)) ?? lines[0] ?? "").slice(0, 300);
 }
 

@@ -71,13 +71,34 @@ export function chosenBackend(probe: BackendProbe): string | undefined {
     } catch {
       throw new Error(`${credentialsFile} is not valid JSON; fix it or run \`pulumi login\` again`);
     }
-    if (typeof current === "string" && current.trim()) return `pulumi login (${current})`;
+    if (typeof current === "string" && current.trim()) {
+      // `npm run pulumi -- login` while on the fallback logs in to that folder: it stays the fallback, passphrase and all.
+      if (current === fileBackendUrl(path.join(probe.projectDir, PROJECT_LOCAL_BACKEND_DIR))) return undefined;
+      return `pulumi login (${withoutCredentials(current)})`;
+    }
   }
   return undefined;
 }
 
-/** The absolute `file://` URL of a backend folder, as PULUMI_BACKEND_URL takes it (`file:///C:/...` on Windows). */
-export function fileBackendUrl(dir: string): string {
+/** A backend URL fit for the console: any user name and password in it removed. */
+export function withoutCredentials(backendUrl: string): string {
+  try {
+    const url = new URL(backendUrl);
+    if (!url.username && !url.password) return backendUrl;
+    url.username = "";
+    url.password = "";
+    return url.href;
+  } catch {
+    return backendUrl;
+  }
+}
+
+/**
+ * The absolute `file://` URL of a backend folder, as PULUMI_BACKEND_URL takes it. On Windows it is
+ * `file://C:/...`, the form Pulumi's CLI has long read correctly (some releases misread `file:///C:/...`).
+ */
+export function fileBackendUrl(dir: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform === "win32") return `file://${path.win32.resolve(dir).split(path.win32.sep).join("/")}`;
   return pathToFileURL(path.resolve(dir)).href;
 }
 
@@ -119,11 +140,28 @@ export function describeBackend(backend: Backend): string {
     : `Pulumi backend: none logged in, so a local file backend in ${backend.dir} (passphrase secrets provider)`;
 }
 
+/**
+ * A PULUMI_HOME in `dir` for a throwaway stack, sharing the user's plugins (a link, a junction on
+ * Windows) so that no provider downloads again; removing `dir` removes the link, not the plugins.
+ */
+export function throwawayPulumiHome(dir: string, env: NodeJS.ProcessEnv = process.env, homeDir = os.homedir()): string {
+  const userPlugins = path.join(env.PULUMI_HOME?.trim() || path.join(homeDir, ".pulumi"), "plugins");
+  fs.mkdirSync(userPlugins, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(userPlugins, path.join(dir, "plugins"), "junction");
+  return dir;
+}
+
 export interface OpenStackOptions {
   projectDir: string;
   stackName: string;
   backend: Backend;
   pulumiCommand: PulumiCommand;
+  /**
+   * A PULUMI_HOME of its own, so creating the stack does not change which stack the user's CLI has
+   * selected for this project (the CLI records that under PULUMI_HOME, per project folder).
+   */
+  pulumiHome?: string;
 }
 
 /**
@@ -138,7 +176,7 @@ export async function selectOrCreateStack(options: OpenStackOptions): Promise<St
     { stackName: options.stackName, workDir: options.projectDir },
     {
       pulumiCommand: options.pulumiCommand,
-      envVars: backendEnv(backend),
+      envVars: { ...backendEnv(backend), ...(options.pulumiHome ? { PULUMI_HOME: options.pulumiHome } : {}) },
       ...(backend.kind === "file" ? { secretsProvider: "passphrase" } : {}),
     },
   );

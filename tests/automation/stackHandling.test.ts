@@ -13,6 +13,8 @@ import {
   describeBackend,
   fileBackendUrl,
   projectPassphrase,
+  throwawayPulumiHome,
+  withoutCredentials,
 } from "../../scripts/automation/stackHandling";
 
 const PROJECT = path.resolve("/project");
@@ -40,6 +42,18 @@ describe("chosenBackend: is the CLI logged in to a backend, decided from env and
     expect(chosenBackend(probe({}, { [path.join(HOME, ".pulumi", "credentials.json")]: credentials("https://api.pulumi.com") }))).toBe(
       "pulumi login (https://api.pulumi.com)",
     );
+  });
+
+  it("never shows a user name or password of the backend URL", () => {
+    expect(chosenBackend(probe({}, { [path.join(HOME, ".pulumi", "credentials.json")]: credentials("postgres://state:s3cret@db.example.com/pulumi") }))).toBe(
+      "pulumi login (postgres://db.example.com/pulumi)",
+    );
+    expect(withoutCredentials("https://api.pulumi.com")).toBe("https://api.pulumi.com");
+  });
+
+  it("treats a login to the project's own fallback folder (npm run pulumi -- login) as no choice, so the passphrase still applies", () => {
+    const fallback = fileBackendUrl(path.join(PROJECT, PROJECT_LOCAL_BACKEND_DIR));
+    expect(chosenBackend(probe({}, { [path.join(HOME, ".pulumi", "credentials.json")]: credentials(fallback) }))).toBeUndefined();
   });
 
   it("reads credentials.json under PULUMI_CREDENTIALS_PATH before PULUMI_HOME, and PULUMI_HOME before ~/.pulumi", () => {
@@ -114,7 +128,23 @@ describe("the fallback: a file backend inside the project, passphrase secrets pr
   });
 
   it("turns a relative folder into an absolute file URL", () => {
-    expect(fileBackendUrl("relative/state")).toBe(`file://${path.resolve("relative/state").split(path.sep).join("/")}`);
+    expect(fileBackendUrl("relative/state", "linux")).toBe(`file://${path.resolve("relative/state").split(path.sep).join("/")}`);
+    // Windows: file://C:/..., which Pulumi's CLI reads as the drive path (file:///C:/... it has misread).
+    expect(fileBackendUrl("C:\\work\\proj\\.pulumi-local", "win32")).toBe("file://C:/work/proj/.pulumi-local");
+  });
+
+  it("gives a throwaway stack its own PULUMI_HOME that shares the user's plugins", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-home-"));
+    try {
+      const userHome = path.join(root, "user-home");
+      fs.mkdirSync(path.join(userHome, "plugins", "resource-docker-v4.0.0"), { recursive: true });
+      const home = throwawayPulumiHome(path.join(root, "throwaway"), { PULUMI_HOME: userHome });
+      expect(fs.readdirSync(path.join(home, "plugins"))).toEqual(["resource-docker-v4.0.0"]);
+      fs.rmSync(home, { recursive: true, force: true });
+      expect(fs.existsSync(path.join(userHome, "plugins", "resource-docker-v4.0.0"))).toBe(true);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("is git-ignored, as are the live test's throwaway stack files", () => {

@@ -142,4 +142,11 @@ describe("firstLine: one line out of an error", () => {
     );
     expect(firstLine("")).toBe("");
   });
+
+  it("never quotes the Automation API's failed-command line, which repeats the CLI's argv (secret config included)", async () => {
+    const { firstLine } = await import("../../scripts/automation/preflight");
+    const stderr = "Command failed with exit code 255: pulumi config set-all --secret p:alertmanagerWebhookUrl=http://172.17.0.1:4000/alerts/5ec2e7\nerror: could not load plugin";
+    expect(firstLine({ commandResult: { stderr } })).toBe("error: could not load plugin");
+    expect(firstLine({ commandResult: { stderr: "Command failed with exit code 255: pulumi up --secret x=5ec2e7\nsomething else broke" } })).toBe("something else broke");
+  });
 });
