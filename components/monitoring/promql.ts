@@ -51,6 +51,8 @@ export interface ServingQueries {
   latencyQuantileMs(quantile: number, window: Window): string;
   /** Present only when the request series already existed `window` ago, i.e. a rate over that window is complete. */
   requestHistory(window: Window): string;
+  /** The most times any one request counter of the model went backwards within the window. */
+  counterResets(window: Window): string;
   /** Request rate per replica (push mode's `replica` label; one unlabelled series in scrape mode). */
   requestRateByReplica(window: Window): string;
   /** A latency quantile per replica, in ms. */
@@ -84,6 +86,7 @@ export function servingQueries(modelName: string, jobName: string, mode: Metrics
       `sum(rate(${METRICS.requestLatency}_sum{${predictRest}}[${window}])) / sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}])) / 1000`,
     latencyQuantileMs: (quantile, window) => `histogram_quantile(${quantile}, sum by (le) (${latencyBuckets(window)})) / 1000`,
     requestHistory: (window) => `count(${requests} offset ${window})`,
+    counterResets: (window) => `max(resets(${requests}[${window}]))`,
     requestRateByReplica: (window) => `sum by (replica) (rate(${requests}[${window}]))`,
     latencyQuantileMsByReplica: (quantile, window) => `histogram_quantile(${quantile}, sum by (replica, le) (${latencyBuckets(window)})) / 1000`,
     targetUp,
@@ -114,6 +117,9 @@ export function detectorSeries(queries: ServingQueries, thresholds: Pick<AlertTh
   };
 }
 
+/** More resets than this within 5m are no restart: counters of several servers interleave, or TF Serving crash-loops. */
+export const COUNTER_RESETS_LIMIT = 2;
+
 /** Alert conditions, built only from the queries above. */
 export function alertExpressions(queries: ServingQueries, thresholds: AlertThresholds) {
   const detectors = detectorSeries(queries, thresholds);
@@ -128,6 +134,9 @@ export function alertExpressions(queries: ServingQueries, thresholds: AlertThres
     highErrorRatio: `${queries.errorRatio("5m")} > ${thresholds.errorRatioThreshold}`,
     highLatencyP95: `${queries.latencyQuantileMs(0.95, "5m")} > ${thresholds.latencyP95ThresholdMs}`,
     targetDown: `${queries.targetUp} == 0 or ${queries.targetMissing}`,
+    // A restart resets a counter once. Several replicas behind one scraped domain interleave their
+    // counters, which then go backwards on every other scrape.
+    counterResets: `${queries.counterResets("5m")} > ${COUNTER_RESETS_LIMIT}`,
     watchdog: "vector(1)",
   };
 }

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { StackConfig, durationMs } from "../config/stackConfig";
-import { AlertThresholds, MetricsMode, PUSH_FRESHNESS_WINDOW, alertExpressions, recordingExpressions, servingQueries } from "./promql";
+import { AlertThresholds, COUNTER_RESETS_LIMIT, MetricsMode, PUSH_FRESHNESS_WINDOW, alertExpressions, recordingExpressions, servingQueries } from "./promql";
 
 /** Alert names are a contract (README runbook headings, Alertmanager routes, dashboards). */
 export const ALERT_NAMES = [
@@ -9,18 +9,28 @@ export const ALERT_NAMES = [
   "TFServingHighErrorRate",
   "TFServingHighLatencyP95",
   "TFServingTargetDown",
+  "TFServingCounterResets",
   "Watchdog",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
 /** Alerts computed from the scraped traffic: blind, and so inhibited, while TFServingTargetDown fires for their job. */
-export const TRAFFIC_ALERTS = ["TFServingLowTraffic", "TFServingTrafficSpike", "TFServingHighErrorRate", "TFServingHighLatencyP95"] as const satisfies readonly AlertName[];
+export const TRAFFIC_ALERTS = [
+  "TFServingLowTraffic",
+  "TFServingTrafficSpike",
+  "TFServingHighErrorRate",
+  "TFServingHighLatencyP95",
+  "TFServingCounterResets",
+] as const satisfies readonly AlertName[];
 
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
 export const DEFAULT_RUNBOOK_BASE_URL = "README.md";
 
 /** 12 failed scrapes at the default 5s interval: long enough to ride out one restart of the target. */
 export const TARGET_DOWN_FOR = "1m";
+
+/** Counter resets must keep coming this long: a rollout restarts each server once. */
+export const COUNTER_RESETS_FOR = "5m";
 
 export interface RecordingRule {
   record: string;
@@ -186,6 +196,18 @@ export function ruleGroups(input: RulesInput): RuleGroups {
                 `has pushed a sample of job ${input.jobName} within ${PUSH_FRESHNESS_WINDOW}, so every other TF Serving alert is blind.`
             : `The scrape job ${input.jobName} has been down or missing for ${durations.targetDownFor}, so every other ` +
                 `TF Serving alert is blind.`,
+        ),
+        alert(
+          "TFServingCounterResets",
+          expressions.counterResets,
+          COUNTER_RESETS_FOR,
+          "warning",
+          `${model} request counters keep going backwards (job ${input.jobName})`,
+          `A request counter of ${model} went backwards more than ${COUNTER_RESETS_LIMIT} times in 5m, for ${COUNTER_RESETS_FOR}. ` +
+            (push
+              ? "Each replica pushes its own series, so TF Serving is restarting over and over."
+              : "Most likely the scraped domain balances over several replicas whose counters interleave, which makes every rate, " +
+                "panel and alert wrong: run one replica, or switch to tfserving-platform:metricsMode push. Otherwise TF Serving restarts over and over."),
         ),
         alert(
           "Watchdog",

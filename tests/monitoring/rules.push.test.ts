@@ -36,6 +36,18 @@ interface Case {
 const cases: Case[] = [
   { name: "watchdog always fires", alert: "Watchdog", input: bothUp, expect: [["0m", true], ["20m", true]] },
   {
+    name: "one replica's server restarts every minute: fires",
+    alert: "TFServingCounterResets",
+    input: [...bothUp, { series: requests("r1", "OK"), values: Array.from({ length: 15 }, () => counter(1, 3)).join(" ") }, { series: requests("r2", "OK"), values: counter(1, 60) }],
+    expect: [["4m", false], ["11m", true]],
+  },
+  {
+    name: "two replicas counting side by side, each its own series: silent",
+    alert: "TFServingCounterResets",
+    input: [...bothUp, { series: requests("r1", "OK"), values: counter(1, 60, 1000) }, { series: requests("r2", "OK"), values: counter(1, 60) }],
+    expect: [["5m", false], ["14m", false]],
+  },
+  {
     name: "one replica's agent reports its server down: fires for that replica",
     alert: "TFServingTargetDown",
     input: [up("r1"), up("r2", "1x8 0x40")],

@@ -19,6 +19,9 @@ const upSeries = { series: `up{job="${JOB}",instance="tfserving-dev-serving:8501
 /** Samples every 15s: `rps` requests per second as a counter, `count` samples long, from `start`. */
 const counter = (rps: number, count: number, start = 0) => `${start}+${rps * 15}x${count}`;
 
+/** `count` samples of two 1 req/s counters (one started 1000 requests earlier) scraped in turn, as one series. */
+const interleavedCounters = (count: number) => Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 1000 : 0) + 15 * i).join(" ");
+
 interface SeriesInput {
   series: string;
   values: string;
@@ -157,6 +160,19 @@ const alertCases: Case[] = [
       { series: bucket("+Inf", "GRPC"), values: counter(10, 60) },
     ],
     expect: [["11m", false], ["14m", false]],
+  },
+  {
+    // Two replicas at 1 req/s behind one domain, scraped alternately: one counter near 1000, the other near 0.
+    name: "two replicas' counters interleave in one series: fires",
+    alert: "TFServingCounterResets",
+    input: [upSeries, { series: requests("OK"), values: interleavedCounters(60) }],
+    expect: [["4m", false], ["11m", true]],
+  },
+  {
+    name: "one restart (the counter starts again at 0 once): silent",
+    alert: "TFServingCounterResets",
+    input: [upSeries, { series: requests("OK"), values: `${counter(1, 30)} ${counter(1, 30)}` }],
+    expect: [["5m", false], ["12m", false]],
   },
 ];
 
