@@ -15,7 +15,7 @@ export const ENTRYPOINT_ASSET = path.join(__dirname, "..", "..", "assets", "tfse
 
 /** metricsMode push: a Prometheus agent beside tensorflow_model_server. */
 export interface AgentSpec {
-  /** The pinned prom/prometheus image the agent binary is copied from (a build stage, no second download path). */
+  /** The pinned Prometheus image (prometheusImage) the agent binary is copied from (a build stage, no second download path). */
   image: string;
   config: AgentConfigInput;
   /** PEM of the receiver's certificate, trusted by the agent when config.trustReceiverCertificate is set. */

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
-import { stringify } from "yaml";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { PUSH_FRESHNESS_WINDOW, RECORDED } from "../../components/monitoring/promql";
-import { AlertName, RuleGroups, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
-import { promtool, tempDir, writeFile } from "../support/promtool";
+import { ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { tempDir } from "../support/promtool";
+import { AlertCase, alertTest, counter, runPromtoolTests } from "../support/ruleTests";
 
 /**
  * The rules in push mode, against series as the receiver stores them: every replica's agent pushes its
@@ -22,18 +22,8 @@ const bucket = (replica: string, le: string) =>
 const up = (replica: string, values = "1x200") => ({ series: `up{${replicaLabels(replica)}}`, values });
 const bothUp = [up("r1"), up("r2")];
 
-/** Samples every 15s: `rps` requests per second as a counter, `count` samples long, from `start`. */
-const counter = (rps: number, count: number, start = 0) => `${start}+${rps * 15}x${count}`;
 
-interface Case {
-  name: string;
-  alert: AlertName;
-  input: { series: string; values: string }[];
-  expect: [string, boolean][];
-  exprLabels?: Record<string, string>;
-}
-
-const cases: Case[] = [
+const cases: AlertCase[] = [
   { name: "watchdog always fires", alert: "Watchdog", input: bothUp, expect: [["0m", true], ["20m", true]] },
   {
     name: "one replica's server restarts every minute: fires",
@@ -150,32 +140,12 @@ const cases: Case[] = [
   },
 ];
 
-function alertTest(rules: RuleGroups, testCase: Case) {
-  const rule = rules.alerting.rules.find((candidate) => candidate.alert === testCase.alert)!;
-  return {
-    name: testCase.name,
-    interval: "15s",
-    input_series: testCase.input,
-    alert_rule_test: testCase.expect.map(([evalTime, fires]) => ({
-      eval_time: evalTime,
-      alertname: testCase.alert,
-      exp_alerts: fires ? [{ exp_labels: { ...testCase.exprLabels, ...rule.labels }, exp_annotations: rule.annotations }] : [],
-    })),
-  };
-}
-
 describe("rules in push mode (promtool test rules)", () => {
   let dir: string;
   beforeEach(() => {
     dir = tempDir("prometheus-push-rules");
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  function run(rules: RuleGroups, tests: unknown[]) {
-    const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(rules));
-    const testFile = writeFile(dir, "tfserving.rules.test.yml", stringify({ rule_files: [rulesFile], evaluation_interval: "15s", tests }));
-    return promtool("test", "rules", testFile);
-  }
 
   it("every alert has a push-mode case where it fires and one where it stays silent", () => {
     for (const rule of push.alerting.rules) {
@@ -187,14 +157,14 @@ describe("rules in push mode (promtool test rules)", () => {
   });
 
   it("each alert fires when it should and stays silent when it should not, with two replicas pushing", () => {
-    const result = run(push, cases.map((testCase) => alertTest(push, testCase)));
+    const result = runPromtoolTests(dir, push, cases.map((testCase) => alertTest(push, testCase)));
     expect(result.output).toContain("SUCCESS");
     expect(result.status).toBe(0);
   });
 
   it("scrape mode's target-down waits for the 5m lookback, so the push-mode case above can fail", () => {
     const stopped = cases.find((c) => c.name.startsWith("no replica pushes"))!;
-    const result = run(scrape, [alertTest(scrape, stopped)]);
+    const result = runPromtoolTests(dir, scrape, [alertTest(scrape, stopped)]);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("TFServingTargetDown");
   });
@@ -209,7 +179,7 @@ describe("rules in push mode (promtool test rules)", () => {
         { expr: `round(${RECORDED.requestRate5m})`, eval_time: "10m", exp_samples: [{ labels: `{model_name="${config.modelName}"}`, value: 4 }] },
       ],
     };
-    const result = run(push, [test]);
+    const result = runPromtoolTests(dir, push, [test]);
     expect(result.output).toContain("SUCCESS");
     expect(result.status).toBe(0);
   });

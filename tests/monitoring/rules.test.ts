@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { RECORDED } from "../../components/monitoring/promql";
-import { ALERT_NAMES, AlertName, AlertingRule, RuleGroups, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { ALERT_NAMES, AlertName, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { promtool, tempDir, writeFile } from "../support/promtool";
+import { AlertCase, alertTest, counter, runPromtoolTests } from "../support/ruleTests";
 import { requireTool } from "../support/tools";
 
 // The defaults from the stack config schema: the thresholds a fresh stack runs with.
@@ -16,37 +17,11 @@ const requests = (status: string) => `:tensorflow:serving:request_count{${MODEL}
 const bucket = (le: string, entrypoint = "REST") => `:tensorflow:serving:request_latency_bucket{${MODEL},API="predict",entrypoint="${entrypoint}",le="${le}"}`;
 const upSeries = { series: `up{job="${JOB}",instance="tfserving-dev-serving:8501"}`, values: "1x200" };
 
-/** Samples every 15s: `rps` requests per second as a counter, `count` samples long, from `start`. */
-const counter = (rps: number, count: number, start = 0) => `${start}+${rps * 15}x${count}`;
 
 /** `count` samples of two 1 req/s counters (one started 1000 requests earlier) scraped in turn, as one series. */
 const interleavedCounters = (count: number) => Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 1000 : 0) + 15 * i).join(" ");
 
-interface SeriesInput {
-  series: string;
-  values: string;
-}
-
-function alertRule(name: AlertName): AlertingRule {
-  return groups.alerting.rules.find((rule) => rule.alert === name)!;
-}
-
-/** What promtool must see when the alert fires: the rule's own labels and annotations plus the expression's labels. */
-function firing(name: AlertName, exprLabels: Record<string, string> = {}) {
-  const rule = alertRule(name);
-  return [{ exp_labels: { ...exprLabels, ...rule.labels }, exp_annotations: rule.annotations }];
-}
-
-interface Case {
-  name: string;
-  alert: AlertName;
-  input: SeriesInput[];
-  /** eval_time -> whether the alert is firing then. */
-  expect: [string, boolean][];
-  exprLabels?: Record<string, string>;
-}
-
-const alertCases: Case[] = [
+const alertCases: AlertCase[] = [
   { name: "watchdog always fires", alert: "Watchdog", input: [upSeries], expect: [["0m", true], ["30m", true]] },
   {
     name: "target down for longer than its for: fires",
@@ -176,30 +151,6 @@ const alertCases: Case[] = [
   },
 ];
 
-/**
- * Writes the rendered rules and a promtool unit-test file beside them; returns promtool's verdict.
- * fuzzy_compare lets an expected value differ by one float step (Prometheus 3's rate of 4 req/s is
- * 3.9999999999999996), so expectations stay the exact numbers they mean.
- */
-function runPromtoolTests(dir: string, rules: RuleGroups, tests: unknown[]) {
-  const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(rules));
-  const testFile = writeFile(dir, "tfserving.rules.test.yml", stringify({ rule_files: [rulesFile], evaluation_interval: "15s", fuzzy_compare: true, tests }));
-  return promtool("test", "rules", testFile);
-}
-
-function alertTest(testCase: Case) {
-  return {
-    name: testCase.name,
-    interval: "15s",
-    input_series: testCase.input,
-    alert_rule_test: testCase.expect.map(([evalTime, fires]) => ({
-      eval_time: evalTime,
-      alertname: testCase.alert,
-      exp_alerts: fires ? firing(testCase.alert, testCase.exprLabels) : [],
-    })),
-  };
-}
-
 describe("tool checks", () => {
   it("fail, never skip, with the install command when the tool is missing", () => {
     expect(() => requireTool("openssl-not-installed-here", "apt-get install openssl")).toThrow(/install it: apt-get install openssl/i);
@@ -267,7 +218,7 @@ describe("rules renderer", () => {
   });
 
   it("promtool test rules: each alert fires when it should and stays silent when it should not", () => {
-    const result = runPromtoolTests(dir, groups, alertCases.map(alertTest));
+    const result = runPromtoolTests(dir, groups, alertCases.map((testCase) => alertTest(groups, testCase)));
     expect(result.output).toContain("SUCCESS");
     expect(result.status).toBe(0);
   });
@@ -275,7 +226,7 @@ describe("rules renderer", () => {
   it("the spike guard is what keeps a near-zero baseline silent (the test above can fail)", () => {
     const unguarded = ruleGroups({ ...rulesInput(config), thresholds: { ...rulesInput(config).thresholds, spikeMinBaselineRps: 0.001 } });
     const nearZero = alertCases.find((c) => c.name.startsWith("0.01 req/s then 0.05"))!;
-    const result = runPromtoolTests(dir, unguarded, [alertTest(nearZero)]);
+    const result = runPromtoolTests(dir, unguarded, [alertTest(groups, nearZero)]);
     expect(result.status).not.toBe(0);
     expect(result.output).toContain("TFServingTrafficSpike");
   });

@@ -23,7 +23,7 @@ export function requireDocker(): void {
   if (!fs.existsSync("/bin/busybox")) throw new Error(`/bin/busybox is missing. Install it: ${DOCKER_HINT}`);
 }
 
-/** Builds the stand-in tensorflow/serving base (busybox, a fake tensorflow_model_server) as `tag` in workDir. */
+/** Builds the stand-in TF Serving base image (busybox, a fake tensorflow_model_server) as `tag` in workDir. */
 export function buildStandinServingBase(workDir: string, tag: string): void {
   const context = path.join(workDir, "standin-serving");
   fs.cpSync(path.join(__dirname, "..", "fixtures", "standin-serving"), context, { recursive: true });
