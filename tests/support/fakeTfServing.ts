@@ -1,5 +1,5 @@
-import * as http from "node:http";
 import { AddressInfo } from "node:net";
+import { startJsonServer } from "./jsonServer";
 import { knownProbability, probabilitiesByExample } from "../../components/serving/samplePredictions";
 
 export interface FakeTfServingOptions {
@@ -24,37 +24,28 @@ export async function startFakeTfServing(options: FakeTfServingOptions): Promise
   const sampleProbabilities = probabilitiesByExample();
   let polls = 0;
   const predictBodies: unknown[] = [];
-  const server = http.createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk) => (body += chunk));
-    request.on("end", () => {
-      const send = (status: number, value: unknown) => {
-        response.writeHead(status, { "content-type": "application/json" });
-        response.end(JSON.stringify(value));
-      };
-      const answerFromSamples = (instances: unknown[]) => {
-        const probabilities = instances.map((instance) => knownProbability(sampleProbabilities, instance));
-        // Loud rather than made up: this fake runs no model, so it knows only the sample rows.
-        if (probabilities.length === 0 || probabilities.some((probability) => probability === undefined)) {
-          return send(500, { error: "the fake TF Serving answers only the sample rows of assets/diabetes-sample-predictions.json" });
-        }
-        return send(200, { predictions: probabilities.map((probability) => [probability]) });
-      };
-      if (request.method === "GET" && request.url === `/v1/models/${model}`) {
-        const state = options.states[Math.min(polls, options.states.length - 1)];
-        polls += 1;
-        return send(200, { model_version_status: [{ version: "1763528202", state, status: { error_code: "OK", error_message: "" } }] });
+  const server = await startJsonServer((request, body, send) => {
+    const answerFromSamples = (instances: unknown[]) => {
+      const probabilities = instances.map((instance) => knownProbability(sampleProbabilities, instance));
+      // Loud rather than made up: this fake runs no model, so it knows only the sample rows.
+      if (probabilities.length === 0 || probabilities.some((probability) => probability === undefined)) {
+        return send(500, { error: "the fake TF Serving answers only the sample rows of assets/diabetes-sample-predictions.json" });
       }
-      if (request.method === "POST" && request.url === `/v1/models/${model}:predict`) {
-        const parsed = JSON.parse(body) as { instances?: unknown[] };
-        predictBodies.push(parsed);
-        if (options.predict) return send(options.predict.status, options.predict.body);
-        return answerFromSamples(parsed.instances ?? []);
-      }
-      send(404, { error: `Servable not found for request: ${request.method} ${request.url}` });
-    });
+      return send(200, { predictions: probabilities.map((probability) => [probability]) });
+    };
+    if (request.method === "GET" && request.url === `/v1/models/${model}`) {
+      const state = options.states[Math.min(polls, options.states.length - 1)];
+      polls += 1;
+      return send(200, { model_version_status: [{ version: "1763528202", state, status: { error_code: "OK", error_message: "" } }] });
+    }
+    if (request.method === "POST" && request.url === `/v1/models/${model}:predict`) {
+      const parsed = JSON.parse(body) as { instances?: unknown[] };
+      predictBodies.push(parsed);
+      if (options.predict) return send(options.predict.status, options.predict.body);
+      return answerFromSamples(parsed.instances ?? []);
+    }
+    send(404, { error: `Servable not found for request: ${request.method} ${request.url}` });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
