@@ -56,6 +56,17 @@ describe(".ci/run, the entry point both workflows' test jobs call", () => {
     expect(buildTools).toBeGreaterThan(ci);
     expect(commands.indexOf("npm test")).toBeGreaterThan(buildTools);
   });
+
+  test("brings Node 24 LTS before npm ci when the machine's Node is older than 22, and runs the rest on it", () => {
+    const lts = /^NODE_LTS=(\d+)\.\d+\.\d+$/m.exec(script)?.[1];
+    expect(lts).toBe("24");
+    const check = commands.findIndex((line) => line.includes("-lt 22 ]"));
+    const onPath = commands.findIndex((line) => line.startsWith('export PATH="$PWD/.ci-node/package/bin:$PATH"'));
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(onPath).toBeGreaterThan(check);
+    expect(commands.findIndex((line) => /^npm ci\b/.test(line))).toBeGreaterThan(onPath);
+    expect(fs.readFileSync(path.join(__dirname, "..", ".gitignore"), "utf8").split("\n")).toContain(".ci-node/");
+  });
 });
 
 describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
@@ -69,6 +80,17 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
       expect(ref).not.toMatch(/@(main|master)$/);
     }
     expect(uses).toEqual(expect.arrayContaining(["actions/checkout@v4", "actions/setup-node@v4", "pulumi/actions@v6"]));
+  });
+
+  test("sets up Node 24 LTS in every job, a release package.json's engines accepts", () => {
+    const engines = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    const minimumMajor = Number(/^>=(\d+)$/.exec(engines)?.[1]);
+    const setups = Object.values(workflow.jobs).flatMap((job) => job.steps.filter((step) => step.uses === "actions/setup-node@v4"));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const setup of setups) {
+      expect(setup.with?.["node-version"]).toBe(24);
+      expect(24).toBeGreaterThanOrEqual(minimumMajor);
+    }
   });
 
   test("takes tokens only from GitHub secrets", () => {
@@ -89,12 +111,12 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
     }
   });
 
-  test("job test checks out, sets up Node 20 with the npm cache, then runs .ci/run", () => {
+  test("job test checks out, sets up Node 24 with the npm cache, then runs .ci/run", () => {
     expect(testJobs(workflow)).toEqual(["test"]);
     const steps = workflow.jobs.test.steps;
     expect(steps[0].uses).toBe("actions/checkout@v4");
     const setupNode = steps.findIndex((step) => step.uses === "actions/setup-node@v4");
-    expect(steps[setupNode].with).toMatchObject({ "node-version": 20, cache: "npm" });
+    expect(steps[setupNode].with).toMatchObject({ "node-version": 24, cache: "npm" });
     expect(steps.findIndex((step) => step.run?.trim() === CI_ENTRY)).toBeGreaterThan(setupNode);
   });
 
