@@ -17,7 +17,7 @@ import { PANEL_TITLES, dashboardInput, buildDashboard, dashboardUid } from "../c
 import { PROMETHEUS_DATA_SOURCE } from "../components/grafana/dataSource";
 import { SAMPLE_PREDICTIONS_ASSET, loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
-import { MissingToolError, checkPrerequisites, firstLine, pullProblem, runQuiet } from "./automation/preflight";
+import { MissingToolError, checkPrerequisites, firstLine, imageProblem, runQuiet } from "./automation/preflight";
 import { interruptCounter } from "./automation/interrupts";
 import { formatChanges, lineWriter } from "./automation/progress";
 import { Backend, fileBackendUrl, projectPassphrase, selectOrCreateStack, throwawayPulumiHome } from "./automation/stackHandling";
@@ -47,13 +47,13 @@ function outputString(outputs: OutputMap, name: string): string {
 const key = (name: string) => `${PROJECT}:${name}`;
 
 async function main(): Promise<number> {
-  // --- fail fast: tools, then the bundled model, then the images (pulling them is the slow part) ---
+  // --- fail fast: tools, then the bundled model, then the images (present ones are used as they are; pulling a missing one is the slow part) ---
   const prerequisites = await checkPrerequisites(COMMAND);
   const missingFiles = [path.join(PROJECT_DIR, BUNDLED_MODEL_DIR), SAMPLE_PREDICTIONS_ASSET].filter((file) => !fs.existsSync(file));
   if (missingFiles.length > 0) throw new MissingToolError(`${COMMAND} needs the bundled demo model: ${missingFiles.map((file) => path.relative(PROJECT_DIR, file)).join(" and ")} missing.`);
   const expected = loadSamplePredictions().predictions;
   const images = [DEFAULT_IMAGES.tfServing, DEFAULT_IMAGES.prometheus, DEFAULT_IMAGES.grafana, DEFAULT_IMAGES.alertmanager];
-  const unpullable = (await Promise.all(images.map((image) => pullProblem(image)))).filter((problem): problem is string => problem !== undefined);
+  const unpullable = (await Promise.all(images.map((image) => imageProblem(image)))).filter((problem): problem is string => problem !== undefined);
   if (unpullable.length > 0) throw new MissingToolError(`${COMMAND} needs ${unpullable.join("; and ")}.`);
 
   // --- a throwaway stack that cannot collide with dev: its own name prefix, backend and host ports ---

@@ -13,14 +13,15 @@ const fakePulumi = {} as PulumiCommand;
 
 describe("prerequisites: one line naming what is missing", () => {
   it("passes the CLI and the engine's OS through when both are there", async () => {
-    await expect(checkPrerequisites("npm start", { pulumi: present(fakePulumi), docker: present("Docker Desktop") })).resolves.toEqual({
+    await expect(checkPrerequisites("npm start", { pulumi: present(fakePulumi), docker: present({ operatingSystem: "Docker Desktop", architecture: "aarch64" }) })).resolves.toEqual({
       pulumi: fakePulumi,
       dockerOs: "Docker Desktop",
+      dockerArchitecture: "aarch64",
     });
   });
 
   it.each([
-    ["the Pulumi CLI", absent("P"), present("Ubuntu"), ["P"]],
+    ["the Pulumi CLI", absent("P"), present({ operatingSystem: "Ubuntu", architecture: "x86_64" }), ["P"]],
     ["the Docker engine", present(fakePulumi), absent("D"), ["D"]],
     ["both", absent("P"), absent("D"), ["P", "D"]],
   ])("without %s: a MissingToolError whose message is one line naming each", async (_, pulumi, docker, problems) => {
