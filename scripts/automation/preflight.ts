@@ -11,8 +11,16 @@ export const INSTALL = {
   docker: "a running Docker engine (Docker Desktop, or Docker Engine on Linux: https://docs.docker.com/engine/install/)",
 } as const;
 
+/** A reason to stop before deploying; its message is the one line to print (no stack trace). */
+export class StopLine extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StopLine";
+  }
+}
+
 /** A missing prerequisite; its message is the one line to print. */
-export class MissingToolError extends Error {
+export class MissingToolError extends StopLine {
   constructor(message: string) {
     super(message);
     this.name = "MissingToolError";

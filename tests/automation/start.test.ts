@@ -103,14 +103,20 @@ describe("the closing lines of npm start", () => {
 describe("the real entry points where a tool is missing", () => {
   // PATH with node (to run the script) but no pulumi; the machine's docker stays reachable or not, it does not matter.
   const nodeDir = path.dirname(process.execPath);
-  const run = (script: string, env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", script], { cwd: ROOT, encoding: "utf8", env, timeout: 60_000 });
+  const run = (script: string, env: NodeJS.ProcessEnv, args: string[] = []) =>
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", script, ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 60_000 });
 
   it("npm start without the Pulumi CLI: one line on stderr, nothing on stdout, exit 1", () => {
     const result = run("scripts/start.ts", { PATH: nodeDir, HOME: os.tmpdir() });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm start needs the Pulumi CLI \(https:\/\/www\.pulumi\.com\/docs\/install\/\): `pulumi` is not on PATH/)]);
+  });
+
+  it("npm start with an unknown argument: one line naming the only flag, exit 2, before any tool is probed", () => {
+    const result = run("scripts/start.ts", { PATH: nodeDir, HOME: os.tmpdir() }, ["--force"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual(["npm start takes no arguments but --remove-leftovers (got --force)"]);
   });
 
   it("npm start with a Pulumi CLI but no Docker engine answering: one line naming the engine, exit 1", () => {
