@@ -12,13 +12,11 @@
 import * as path from "node:path";
 import { PROJECT } from "../components/config/stackConfig";
 import { UsageError } from "./cliFlags";
-import { beforeUp, parseStartFlags } from "./automation/beforeUp";
-import { StateResource } from "./automation/dockerState";
+import { beforeUp, parseStartFlags, stackEffects } from "./automation/beforeUp";
 import { describeDockerEngine, dockerEngineFor, emulationNotice } from "./automation/dockerEngine";
 import { interruptCounter } from "./automation/interrupts";
-import { listDockerObjects, removeLeftovers } from "./automation/leftovers";
 import { lockDir, lockedLine, readLocks, releaseAfterAbort, staleLockLine, staleLocks } from "./automation/locks";
-import { StopLine, checkPrerequisites, firstLine, imagePresent } from "./automation/preflight";
+import { StopLine, checkPrerequisites, firstLine } from "./automation/preflight";
 import { formatChanges, lineWriter, startSummary } from "./automation/progress";
 import { backendFor, describeBackend, passphraseLine, processProbe, readTextIfPresent, selectOrCreateStack } from "./automation/stackHandling";
 
@@ -64,16 +62,7 @@ async function main(): Promise<number> {
   const stream = { onOutput: stdout.onOutput, onError: stderr.onOutput, signal: abort.signal };
   let result;
   try {
-    const replace = await beforeUp({ stackName: STACK, removeLeftovers: flags.removeLeftovers }, {
-      stateResources: async () => ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[],
-      refresh: async (target) => {
-        if (target.length > 0) await stack.refresh({ ...stream, target });
-      },
-      imagePresent: (imageRef) => imagePresent(imageRef),
-      listDockerObjects: () => listDockerObjects(),
-      removeLeftovers: (leftovers) => removeLeftovers(leftovers),
-      log: (line) => console.log(line),
-    });
+    const replace = await beforeUp({ stackName: STACK, removeLeftovers: flags.removeLeftovers }, stackEffects(stack, stream, (line) => console.log(line)));
     if (abort.signal.aborted) throw new StopLine(`Aborted before pulumi up -s ${STACK} started.`);
     console.log(`pulumi up -s ${STACK}${replace.map((urn) => ` --replace ${urn}`).join("")}`);
     result = await stack.up({ ...stream, ...(replace.length > 0 ? { replace } : {}) });

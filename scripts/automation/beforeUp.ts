@@ -6,9 +6,10 @@
  * it with fakes modelled on the engine's and Docker's real answers.
  */
 import { StateResource, builtImages, decideReplacements, refreshTargets } from "./dockerState";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { UsageError } from "../cliFlags";
-import { DockerObject, Leftovers, REMOVE_LEFTOVERS_FLAG, findLeftovers, leftoversLine } from "./leftovers";
-import { StopLine } from "./preflight";
+import { DockerObject, Leftovers, REMOVE_LEFTOVERS_FLAG, findLeftovers, leftoversLine, listDockerObjects, removeLeftovers } from "./leftovers";
+import { StopLine, imagePresent } from "./preflight";
 
 /** `npm start`'s arguments: `--remove-leftovers` is the only flag. */
 export function parseStartFlags(argv: string[]): { removeLeftovers: boolean } {
@@ -26,6 +27,20 @@ export interface BeforeUpEffects {
   listDockerObjects: () => Promise<DockerObject[]>;
   removeLeftovers: (leftovers: Leftovers) => Promise<void>;
   log: (line: string) => void;
+}
+
+/** The real effects for a stack: its exported state, a targeted refresh streamed like the `up`, and the Docker CLI. */
+export function stackEffects(stack: Stack, stream: { onOutput: (chunk: string) => void; onError: (chunk: string) => void; signal?: AbortSignal }, log: (line: string) => void): BeforeUpEffects {
+  return {
+    stateResources: async () => ((await stack.exportStack()).deployment?.resources ?? []) as StateResource[],
+    refresh: async (target) => {
+      if (target.length > 0) await stack.refresh({ ...stream, target });
+    },
+    imagePresent: (imageRef) => imagePresent(imageRef),
+    listDockerObjects: () => listDockerObjects(),
+    removeLeftovers: (leftovers) => removeLeftovers(leftovers),
+    log,
+  };
 }
 
 export interface BeforeUpOptions {
