@@ -16,7 +16,7 @@ import { beforeUp, parseStartFlags, stackEffects } from "./automation/beforeUp";
 import { describeDockerEngine, dockerEngineFor, emulationNotice } from "./automation/dockerEngine";
 import { interruptCounter } from "./automation/interrupts";
 import { lockDir, lockedLine, readLocks, releaseAfterAbort, staleLockLine, staleLocks } from "./automation/locks";
-import { StopLine, checkPrerequisites, firstLine } from "./automation/preflight";
+import { StopLine, checkPrerequisites, errorText, firstLine } from "./automation/preflight";
 import { formatChanges, lineWriter, startSummary } from "./automation/progress";
 import { backendFor, describeBackend, passphraseLine, processProbe, readTextIfPresent, selectOrCreateStack } from "./automation/stackHandling";
 
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     if (stale) throw new StopLine(staleLockLine(stale, STACK, true));
   }
   const stack = await selectOrCreateStack({ projectDir: PROJECT_DIR, stackName: STACK, backend, pulumiCommand: prerequisites.pulumi, extraEnv: engine.env }).catch((error: unknown) => {
-    const line = passphraseLine(String((error as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? error), {
+    const line = passphraseLine(errorText(error), {
       stackName: STACK,
       backend,
       stackFileText: readTextIfPresent(path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`)),
@@ -73,8 +73,7 @@ async function main(): Promise<number> {
       console.error(await releaseAfterAbort(() => stack.cancel(), STACK, projectLocal));
       return 130;
     }
-    const text = String((error as { commandResult?: { stderr?: string } }).commandResult?.stderr ?? error);
-    console.error(lockedLine(text, STACK, projectLocal) ?? `pulumi -s ${STACK} failed: ${firstLine(error)} (the engine's output above says more)`);
+    console.error(lockedLine(errorText(error), STACK, projectLocal) ?? `pulumi -s ${STACK} failed: ${firstLine(error)} (the engine's output above says more)`);
     return 1;
   } finally {
     stdout.end();

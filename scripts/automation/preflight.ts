@@ -111,6 +111,12 @@ export function firstLine(value: unknown): string {
   return (lines.find((line) => /^error:/i.test(line)) ?? lines[0] ?? "").slice(0, 300);
 }
 
+/** What the CLI said on stderr, for an Automation API CommandError; the error's text otherwise. */
+export function errorText(error: unknown): string {
+  const stderr = (error as { commandResult?: { stderr?: unknown } } | undefined)?.commandResult?.stderr;
+  return typeof stderr === "string" && stderr !== "" ? stderr : String(error);
+}
+
 /** The one line for everything missing, e.g. "npm start needs the Pulumi CLI (...): ...; a running Docker engine (...): ...". */
 export function missingToolsLine(command: string, problems: string[]): string {
   return `${command} needs ${problems.join("; and ")}. Install what is missing, then run ${command} again.`;

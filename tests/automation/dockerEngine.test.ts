@@ -136,6 +136,27 @@ describe("a real second dockerd on a non-default socket, reached through a docke
   }, 60_000);
 });
 
+describe("npm run pulumi: the Pulumi CLI reaches the engine of the Docker CLI's current context", () => {
+  it("gets the context's endpoint as DOCKER_HOST, and a DOCKER_HOST of the user's as it is", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npm-run-pulumi-"));
+    try {
+      const bin = path.join(dir, "bin");
+      fs.mkdirSync(bin);
+      // A stand-in `pulumi` that shows what it was given.
+      fs.writeFileSync(path.join(bin, "pulumi"), '#!/bin/sh\necho "DOCKER_HOST=$DOCKER_HOST args=$*"\n', { mode: 0o755 });
+      const env: NodeJS.ProcessEnv = { PATH: `${bin}${path.delimiter}${process.env.PATH}`, HOME: dir, DOCKER_CONFIG: path.join(dir, "docker-config"), PULUMI_BACKEND_URL: `file://${dir}/state` };
+      const socket = `unix://${path.join(dir, "colima.sock")}`;
+      for (const args of [["context", "create", "colima", "--docker", `host=${socket}`], ["context", "use", "colima"]]) expect(spawnSync("docker", args, { env, encoding: "utf8" }).status).toBe(0);
+      const run = (extra: NodeJS.ProcessEnv) =>
+        spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/pulumi.ts", "stack", "ls"], { cwd: path.resolve(__dirname, "..", ".."), env: { ...env, ...extra }, encoding: "utf8", timeout: 60_000 });
+      expect(run({}).stdout.trim()).toBe(`DOCKER_HOST=${socket} args=stack ls`);
+      expect(run({ DOCKER_HOST: "tcp://127.0.0.1:2375" }).stdout.trim()).toBe("DOCKER_HOST=tcp://127.0.0.1:2375 args=stack ls");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe("images present on the engine are used without asking a registry", () => {
   const fake = (present: string[], pullOk: boolean) => {
     const calls: string[] = [];
