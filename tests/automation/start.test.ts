@@ -150,6 +150,12 @@ describe("firstLine: one line out of an error", () => {
     expect(firstLine("")).toBe("");
   });
 
+  it("errorText reads the CLI's stderr out of a CommandError, the text of anything else", async () => {
+    const { errorText } = await import("../../scripts/automation/preflight");
+    expect(errorText({ commandResult: { stderr: "error: incorrect passphrase\n" } })).toBe("error: incorrect passphrase\n");
+    expect(errorText(new Error("spawn pulumi ENOENT"))).toBe("Error: spawn pulumi ENOENT");
+  });
+
   it("never quotes the Automation API's failed-command line, which repeats the CLI's argv (secret config included)", async () => {
     const { firstLine } = await import("../../scripts/automation/preflight");
     const stderr = "Command failed with exit code 255: pulumi config set-all --secret p:alertmanagerWebhookUrl=http://172.17.0.1:4000/alerts/5ec2e7\nerror: could not load plugin";
