@@ -11,8 +11,16 @@ export const INSTALL = {
   docker: "a running Docker engine (Docker Desktop, or Docker Engine on Linux: https://docs.docker.com/engine/install/)",
 } as const;
 
+/** A reason to stop before deploying; its message is the one line to print (no stack trace). */
+export class StopLine extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StopLine";
+  }
+}
+
 /** A missing prerequisite; its message is the one line to print. */
-export class MissingToolError extends Error {
+export class MissingToolError extends StopLine {
   constructor(message: string) {
     super(message);
     this.name = "MissingToolError";
@@ -40,8 +48,17 @@ export const probePulumi: Probe<PulumiCommand> = async () => {
   }
 };
 
-/** Runs a command with a time limit; resolves with its exit code and output, or the spawn error. */
-export function runQuiet(command: string, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string; error?: Error }> {
+export interface QuietResult {
+  code: number | null;
+  output: string;
+  error?: Error;
+}
+
+/** How the scripts run a tool; tests pass a fake modelled on the tool's real answers. */
+export type Runner = (command: string, args: string[], timeoutMs: number) => Promise<QuietResult>;
+
+/** Runs a command with a time limit; resolves with its exit code and output (stdout, then stderr), or the spawn error. */
+export const runQuiet: Runner = (command, args, timeoutMs) => {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
     let output = "";
@@ -57,15 +74,30 @@ export function runQuiet(command: string, args: string[], timeoutMs: number): Pr
       resolve({ code, output });
     });
   });
+};
+
+/** What `docker info` says about the engine: its OS name (e.g. "Docker Desktop") and CPU architecture (e.g. "x86_64", "aarch64"). */
+export interface DockerEngineInfo {
+  operatingSystem: string;
+  architecture: string;
 }
 
-/** The engine answers `docker info` (a client without an engine is not enough); its OS name, e.g. "Docker Desktop". */
-export const probeDocker: Probe<string> = async () => {
-  const result = await runQuiet("docker", ["info", "--format", "{{.OperatingSystem}}"], 20_000);
-  if (result.error) return { ok: false, problem: `${INSTALL.docker}: \`docker\` is not on PATH` };
-  if (result.code !== 0) return { ok: false, problem: `${INSTALL.docker}: the engine does not answer (${firstLine(result.output) || `exit ${result.code}`})` };
-  return { ok: true, value: result.output.trim() };
-};
+/** `docker info --format '{{.Architecture}}|{{.OperatingSystem}}'`: the architecture never holds a `|`. */
+export function parseEngineInfo(output: string): DockerEngineInfo {
+  const text = output.trim();
+  const bar = text.indexOf("|");
+  return bar < 0 ? { architecture: "", operatingSystem: text } : { architecture: text.slice(0, bar), operatingSystem: text.slice(bar + 1) };
+}
+
+/** The engine answers `docker info` (a client without an engine is not enough); its OS name and architecture. */
+export function dockerProbe(run: Runner = runQuiet): Probe<DockerEngineInfo> {
+  return async () => {
+    const result = await run("docker", ["info", "--format", "{{.Architecture}}|{{.OperatingSystem}}"], 20_000);
+    if (result.error) return { ok: false, problem: `${INSTALL.docker}: \`docker\` is not on PATH` };
+    if (result.code !== 0) return { ok: false, problem: `${INSTALL.docker}: the engine does not answer (${firstLine(result.output) || `exit ${result.code}`})` };
+    return { ok: true, value: parseEngineInfo(result.output) };
+  };
+}
 
 /**
  * One line out of an error or a tool's output: for the Automation API's CommandError (whose message
@@ -79,6 +111,12 @@ export function firstLine(value: unknown): string {
   return (lines.find((line) => /^error:/i.test(line)) ?? lines[0] ?? "").slice(0, 300);
 }
 
+/** What the CLI said on stderr, for an Automation API CommandError; the error's text otherwise. */
+export function errorText(error: unknown): string {
+  const stderr = (error as { commandResult?: { stderr?: unknown } } | undefined)?.commandResult?.stderr;
+  return typeof stderr === "string" && stderr !== "" ? stderr : String(error);
+}
+
 /** The one line for everything missing, e.g. "npm start needs the Pulumi CLI (...): ...; a running Docker engine (...): ...". */
 export function missingToolsLine(command: string, problems: string[]): string {
   return `${command} needs ${problems.join("; and ")}. Install what is missing, then run ${command} again.`;
@@ -87,19 +125,30 @@ export function missingToolsLine(command: string, problems: string[]): string {
 export interface Prerequisites {
   pulumi: PulumiCommand;
   dockerOs: string;
+  dockerArchitecture: string;
 }
 
 /** Runs both probes (so one line names everything missing); throws MissingToolError with that line. */
-export async function checkPrerequisites(command: string, probes: { pulumi: Probe<PulumiCommand>; docker: Probe<string> } = { pulumi: probePulumi, docker: probeDocker }): Promise<Prerequisites> {
+export async function checkPrerequisites(command: string, probes: { pulumi: Probe<PulumiCommand>; docker: Probe<DockerEngineInfo> } = { pulumi: probePulumi, docker: dockerProbe() }): Promise<Prerequisites> {
   const [pulumi, docker] = await Promise.all([probes.pulumi(), probes.docker()]);
   const problems = [pulumi, docker].flatMap((result) => (result.ok ? [] : [result.problem]));
   if (!pulumi.ok || !docker.ok) throw new MissingToolError(missingToolsLine(command, problems));
-  return { pulumi: pulumi.value, dockerOs: docker.value };
+  return { pulumi: pulumi.value, dockerOs: docker.value.operatingSystem, dockerArchitecture: docker.value.architecture };
 }
 
-/** Pulls an image (a no-op when it is already there); the problem names the image and what Docker said. */
-export async function pullProblem(image: string, timeoutMs = 15 * 60_000): Promise<string | undefined> {
-  const result = await runQuiet("docker", ["pull", image], timeoutMs);
-  if (result.error || result.code !== 0) return `the image ${image}, which Docker cannot pull here (${firstLine(result.error ?? result.output) || `exit ${result.code}`})`;
+/** The engine has this image (`docker image inspect` answers locally, never asking a registry). */
+export async function imagePresent(image: string, run: Runner = runQuiet): Promise<boolean> {
+  const result = await run("docker", ["image", "inspect", "--format", "{{.Id}}", image], 30_000);
+  return !result.error && result.code === 0;
+}
+
+/**
+ * Makes an image available: one present on the engine is used as it is (offline too; `docker pull`
+ * would ask the registry even then), only a missing one is pulled. The problem names the image and what Docker said.
+ */
+export async function imageProblem(image: string, run: Runner = runQuiet, pullTimeoutMs = 15 * 60_000): Promise<string | undefined> {
+  if (await imagePresent(image, run)) return undefined;
+  const result = await run("docker", ["pull", image], pullTimeoutMs);
+  if (result.error || result.code !== 0) return `the image ${image}, which is not on the Docker engine and cannot be pulled here (${firstLine(result.error ?? result.output) || `exit ${result.code}`})`;
   return undefined;
 }

@@ -162,6 +162,8 @@ export interface OpenStackOptions {
    * selected for this project (the CLI records that under PULUMI_HOME, per project folder).
    */
   pulumiHome?: string;
+  /** More environment for the CLI and the providers it starts, e.g. DOCKER_HOST for the engine the Docker CLI uses. */
+  extraEnv?: Record<string, string>;
 }
 
 /**
@@ -176,8 +178,27 @@ export async function selectOrCreateStack(options: OpenStackOptions): Promise<St
     { stackName: options.stackName, workDir: options.projectDir },
     {
       pulumiCommand: options.pulumiCommand,
-      envVars: { ...backendEnv(backend), ...(options.pulumiHome ? { PULUMI_HOME: options.pulumiHome } : {}) },
+      envVars: { ...options.extraEnv, ...backendEnv(backend), ...(options.pulumiHome ? { PULUMI_HOME: options.pulumiHome } : {}) },
       ...(backend.kind === "file" ? { secretsProvider: "passphrase" } : {}),
     },
   );
+}
+
+/** `encryptionsalt:` in a stack file's text: the passphrase secrets provider's salt, tied to one passphrase. */
+export function hasEncryptionSalt(stackFileText: string | undefined): boolean {
+  return stackFileText !== undefined && /^encryptionsalt:/m.test(stackFileText);
+}
+
+/**
+ * One line for the CLI's "incorrect passphrase" when the stack file holds an `encryptionsalt` whose
+ * passphrase is gone (e.g. `.pulumi-local/` deleted: a new passphrase was generated, the old salt stayed
+ * in Pulumi.<stack>.yaml). Undefined for any other error.
+ */
+export function passphraseLine(errorText: string, options: { stackName: string; backend: Backend; stackFileText: string | undefined }): string | undefined {
+  if (!/incorrect passphrase/i.test(errorText) || !hasEncryptionSalt(options.stackFileText)) return undefined;
+  const file = `Pulumi.${options.stackName}.yaml`;
+  const removeSalt = `delete the \`encryptionsalt:\` line (and any \`secure:\` values, which only the old passphrase can read) from ${file}, then run npm start again`;
+  return options.backend.kind === "file"
+    ? `${file} holds the encryptionsalt of an earlier ${options.stackName} stack whose passphrase (${path.join(PROJECT_LOCAL_BACKEND_DIR, PASSPHRASE_FILE)}) is gone: ${removeSalt}.`
+    : `${file} holds an encryptionsalt that PULUMI_CONFIG_PASSPHRASE does not match: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the passphrase the stack was created with, or, if it is lost, ${removeSalt}.`;
 }

@@ -13,14 +13,15 @@ const fakePulumi = {} as PulumiCommand;
 
 describe("prerequisites: one line naming what is missing", () => {
   it("passes the CLI and the engine's OS through when both are there", async () => {
-    await expect(checkPrerequisites("npm start", { pulumi: present(fakePulumi), docker: present("Docker Desktop") })).resolves.toEqual({
+    await expect(checkPrerequisites("npm start", { pulumi: present(fakePulumi), docker: present({ operatingSystem: "Docker Desktop", architecture: "aarch64" }) })).resolves.toEqual({
       pulumi: fakePulumi,
       dockerOs: "Docker Desktop",
+      dockerArchitecture: "aarch64",
     });
   });
 
   it.each([
-    ["the Pulumi CLI", absent("P"), present("Ubuntu"), ["P"]],
+    ["the Pulumi CLI", absent("P"), present({ operatingSystem: "Ubuntu", architecture: "x86_64" }), ["P"]],
     ["the Docker engine", present(fakePulumi), absent("D"), ["D"]],
     ["both", absent("P"), absent("D"), ["P", "D"]],
   ])("without %s: a MissingToolError whose message is one line naming each", async (_, pulumi, docker, problems) => {
@@ -102,14 +103,20 @@ describe("the closing lines of npm start", () => {
 describe("the real entry points where a tool is missing", () => {
   // PATH with node (to run the script) but no pulumi; the machine's docker stays reachable or not, it does not matter.
   const nodeDir = path.dirname(process.execPath);
-  const run = (script: string, env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", script], { cwd: ROOT, encoding: "utf8", env, timeout: 60_000 });
+  const run = (script: string, env: NodeJS.ProcessEnv, args: string[] = []) =>
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", script, ...args], { cwd: ROOT, encoding: "utf8", env, timeout: 60_000 });
 
   it("npm start without the Pulumi CLI: one line on stderr, nothing on stdout, exit 1", () => {
     const result = run("scripts/start.ts", { PATH: nodeDir, HOME: os.tmpdir() });
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^npm start needs the Pulumi CLI \(https:\/\/www\.pulumi\.com\/docs\/install\/\): `pulumi` is not on PATH/)]);
+  });
+
+  it("npm start with an unknown argument: one line naming the only flag, exit 2, before any tool is probed", () => {
+    const result = run("scripts/start.ts", { PATH: nodeDir, HOME: os.tmpdir() }, ["--force"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual(["npm start takes no arguments but --remove-leftovers (got --force)"]);
   });
 
   it("npm start with a Pulumi CLI but no Docker engine answering: one line naming the engine, exit 1", () => {
@@ -141,6 +148,12 @@ describe("firstLine: one line out of an error", () => {
       "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.",
     );
     expect(firstLine("")).toBe("");
+  });
+
+  it("errorText reads the CLI's stderr out of a CommandError, the text of anything else", async () => {
+    const { errorText } = await import("../../scripts/automation/preflight");
+    expect(errorText({ commandResult: { stderr: "error: incorrect passphrase\n" } })).toBe("error: incorrect passphrase\n");
+    expect(errorText(new Error("spawn pulumi ENOENT"))).toBe("Error: spawn pulumi ENOENT");
   });
 
   it("never quotes the Automation API's failed-command line, which repeats the CLI's argv (secret config included)", async () => {
