@@ -54,11 +54,13 @@ const image = new TfServingImage("tfserving", {
     restApiNumThreads: config.restApiNumThreads,
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
+    platform: config.imagePlatform,
     agent: push ? agentSpec(config, receiverUrl, receiverCertificate) : undefined,
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,
   buildLocally: config.deployTarget === "local",
+  stack: config.stack,
 });
 
 const network = new docker.Network("stack-network", { name: stackPrefix });
@@ -76,6 +78,7 @@ if (config.deployTarget === "local") {
     hostBindAddress: config.hostBindAddress,
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
     receiverPassword: receiverCredentials?.password,
+    stack: config.stack,
   }).endpoint;
 } else {
   railway = new RailwayService("serving", {

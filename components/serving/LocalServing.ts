@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
@@ -18,6 +19,8 @@ export interface LocalServingArgs {
   readinessTimeoutSeconds: number;
   /** Push mode: the receiver password (a Pulumi secret) for the image's agent. */
   receiverPassword?: pulumi.Output<string>;
+  /** The stack name, for the container's label (components/shared/dockerLabels.ts). */
+  stack: string;
 }
 
 /** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
@@ -37,6 +40,9 @@ export class LocalServing extends pulumi.ComponentResource {
         // container continues the same series instead of starting new ones under its new id.
         hostname: args.containerName,
         image: args.imageRef,
+        // No `platform`: the engine runs the local image for the platform it was built for, and the provider
+        // reads a container's platform back as the OS alone ("linux"), so "linux/amd64" would replace it on every run.
+        labels: stackLabels(args.stack),
         restart: "unless-stopped",
         ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),
         ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
@@ -47,6 +53,9 @@ export class LocalServing extends pulumi.ComponentResource {
     );
 
     const hostUrl = `http://${hostForUrl(args.hostBindAddress)}:${args.hostPort}`;
+    // The gate asks the Docker CLI about the container: the engine's DOCKER_HOST reaches it already, and a
+    // stack that names its engine in docker:host hands that on.
+    const dockerHost = new pulumi.Config("docker").get("host");
     this.ready = nodeScriptCommand(
       `${name}-ready`,
       {
@@ -55,6 +64,8 @@ export class LocalServing extends pulumi.ComponentResource {
           SERVING_URL: hostUrl,
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+          CONTAINER_NAME: args.containerName,
+          ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
         },
         triggers: [this.container.id],
       },
