@@ -24,6 +24,7 @@ import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
+import { stackLabels } from "./components/shared/dockerLabels";
 import { scanModelDir } from "./components/serving/modelDir";
 
 const config = loadStackConfig(__dirname);
@@ -63,7 +64,8 @@ const image = new TfServingImage("tfserving", {
   stack: config.stack,
 });
 
-const network = new docker.Network("stack-network", { name: stackPrefix });
+// The fixed name cannot exist twice: a replacement (e.g. the labels an older stack lacked) deletes first.
+const network = new docker.Network("stack-network", { name: stackPrefix, labels: stackLabels(config.stack) }, { deleteBeforeReplace: true });
 
 let serving: ServingEndpoint;
 let railway: RailwayService | undefined;

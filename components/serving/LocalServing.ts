@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { stackLabels } from "../shared/dockerLabels";
+import { CONTAINER_REPLACE_ON_CHANGES, stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
@@ -49,7 +49,7 @@ export class LocalServing extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
       },
       // The fixed name and host port would collide with the old container during a replacement; envs may hold the password.
-      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"], replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
     const hostUrl = `http://${hostForUrl(args.hostBindAddress)}:${args.hostPort}`;
