@@ -138,6 +138,9 @@ export class Grafana extends pulumi.ComponentResource {
 
     this.folder = new grafana.oss.Folder(`${name}-folder`, { uid: GRAFANA_FOLDER.uid, title: GRAFANA_FOLDER.title }, grafanaOpts);
 
+    // The legacy dashboard API resource on purpose, also with Grafana 13: the provider (4.44) still supports it
+    // there and normalizes what it reads back (ids, version); apps/v1beta1 keeps Grafana's answer verbatim, and
+    // moving to it would create the same uid under a new resource, then delete it with the old one.
     const input = dashboardInput(config, PROMETHEUS_DATA_SOURCE);
     this.dashboard = new grafana.oss.Dashboard(
       `${name}-dashboard`,
