@@ -27,7 +27,7 @@ interface RegisterRequest {
 
 export interface MockRunOptions {
   stack: string;
-  /** Config values without the project namespace; strings as Pulumi passes them. */
+  /** Config values without the project namespace (another namespace spelt out, e.g. `docker:host`); strings as Pulumi passes them. */
   config: Record<string, string>;
   /** Keys (without namespace) that are secrets. */
   secretKeys?: string[];
@@ -54,7 +54,7 @@ export async function evaluateWithMocks(
 ): Promise<MockRunResult> {
   const resources: RegisteredResource[] = [];
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.config)) config[`tfserving-platform:${key}`] = value;
+  for (const [key, value] of Object.entries(options.config)) config[key.includes(":") ? key : `tfserving-platform:${key}`] = value;
   pulumi.runtime.setAllConfig(config, (options.secretKeys ?? []).map((key) => `tfserving-platform:${key}`));
   await pulumi.runtime.setMocks(
     {
