@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_REPLACE_ON_CHANGES, stackLabels } from "../shared/dockerLabels";
+import { CONTAINER_REPLACE_ON_CHANGES } from "../shared/dockerChanges";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
@@ -39,9 +40,9 @@ export class LocalServing extends pulumi.ComponentResource {
         // A stable hostname: push mode's agent labels its series with it (replica), so a replaced
         // container continues the same series instead of starting new ones under its new id.
         hostname: args.containerName,
+        // Runs for the platform the image was built for (imagePlatform). No `platform` here: the provider reads a
+        // container's platform back as the OS alone ("linux"), so "linux/amd64" would replace it on every run.
         image: args.imageRef,
-        // No `platform`: the engine runs the local image for the platform it was built for, and the provider
-        // reads a container's platform back as the OS alone ("linux"), so "linux/amd64" would replace it on every run.
         labels: stackLabels(args.stack),
         restart: "unless-stopped",
         ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),

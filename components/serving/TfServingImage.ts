@@ -55,7 +55,7 @@ export class TfServingImage extends pulumi.ComponentResource {
             dockerfile: `${args.contextDir}/Dockerfile`,
             // Whatever the host's architecture (an arm64 Mac builds amd64 TF Serving); also stops the provider's warning.
             platform: args.spec.platform,
-            // A build argument, not a line of the Dockerfile: the context (and its digest) stays the same for every stack.
+            // The stack's name for the Dockerfile's LABEL, as a build argument: the context and its digest stay the same for every stack.
             args: { [STACK_BUILD_ARG]: args.stack },
           },
         },
