@@ -24,6 +24,7 @@ import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
+import { stackLabels } from "./components/shared/dockerLabels";
 import { scanModelDir } from "./components/serving/modelDir";
 
 const config = loadStackConfig(__dirname);
@@ -54,14 +55,17 @@ const image = new TfServingImage("tfserving", {
     restApiNumThreads: config.restApiNumThreads,
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
+    platform: config.imagePlatform,
     agent: push ? agentSpec(config, receiverUrl, receiverCertificate) : undefined,
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,
   buildLocally: config.deployTarget === "local",
+  stack: config.stack,
 });
 
-const network = new docker.Network("stack-network", { name: stackPrefix });
+// The fixed name cannot exist twice: a replacement (e.g. the labels an older stack lacked) deletes first.
+const network = new docker.Network("stack-network", { name: stackPrefix, labels: stackLabels(config.stack) }, { deleteBeforeReplace: true });
 
 let serving: ServingEndpoint;
 let railway: RailwayService | undefined;
@@ -76,6 +80,7 @@ if (config.deployTarget === "local") {
     hostBindAddress: config.hostBindAddress,
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
     receiverPassword: receiverCredentials?.password,
+    stack: config.stack,
   }).endpoint;
 } else {
   railway = new RailwayService("serving", {

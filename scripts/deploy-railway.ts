@@ -10,11 +10,14 @@
  *   DEPLOY_RECEIVER_PASSWORD  metricsMode push: the receiver password, set as a Railway variable (never printed)
  *   DEPLOY_POLL_INTERVAL_MS  pause between deployment-status polls (default 5000)
  *   DEPLOY_VERIFY_URL      test-only: verify against this base URL instead of https://<domain>
+ *
+ * With the argument `keep-deployment` (the command's update: only the token, CLI path or timeout changed)
+ * it deploys nothing and prints the previous run's result line again, from PULUMI_COMMAND_STDOUT.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { INSTALL_HINT, childEnvironment, railwayAuth, redact, resolveExecutable, spawnPlan } from "../components/railway/cli";
-import { CliResult, CliRunner, deployToRailway } from "../components/railway/deploy";
+import { CliResult, CliRunner, KEEP_DEPLOYMENT_ARG, deployToRailway, keptDeploymentOutput } from "../components/railway/deploy";
 import { loadSampleRows } from "../components/serving/tfExample";
 
 const env = process.env;
@@ -78,6 +81,10 @@ function runner(executable: string, timeoutMs: number): CliRunner {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === KEEP_DEPLOYMENT_ARG) {
+    process.stdout.write(keptDeploymentOutput(env.PULUMI_COMMAND_STDOUT));
+    return;
+  }
   const auth = railwayAuth(env);
   const cliName = env.RAILWAY_CLI || "railway";
   const executable = resolveExecutable(cliName, { platform: process.platform, pathEnv: env.PATH ?? env.Path, pathExt: env.PATHEXT, isFile: isExecutableFile });

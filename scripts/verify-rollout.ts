@@ -1,8 +1,10 @@
 /**
  * Gate for `pulumi up`: exits 0 only when the served model is AVAILABLE and answers a prediction.
  * Parameters come from the environment (set by the command resource):
- *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS.
+ *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS;
+ *   CONTAINER_NAME (local serving): fail as soon as this container exits or restarts, quoting its logs.
  */
+import { containerCheck } from "../components/serving/containerState";
 import { verifyRollout } from "../components/serving/rollout";
 import { loadSampleRows } from "../components/serving/tfExample";
 
@@ -16,12 +18,14 @@ async function main(): Promise<void> {
   const servingUrl = required("SERVING_URL");
   const modelName = required("MODEL_NAME");
   const timeoutMs = Number(process.env.TIMEOUT_SECONDS ?? "600") * 1000;
+  const containerName = process.env.CONTAINER_NAME;
   const { version, probability } = await verifyRollout({
     servingUrl,
     modelName,
     timeoutMs,
     sampleRow: loadSampleRows()[0],
     log: (line) => console.error(line),
+    serverFailure: containerName ? containerCheck(containerName) : undefined,
   });
   console.log(JSON.stringify({ modelName, version, state: "AVAILABLE", probability }));
 }

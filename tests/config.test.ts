@@ -18,6 +18,7 @@ describe("stack config", () => {
       scrapeJobName: "tf-serving-local",
       dashboardTitle: "Diabetes_Prediction-monitoring",
       hostBindAddress: "127.0.0.1",
+      imagePlatform: "linux/amd64",
     });
     expect(config.modelDirAbsolute).toBe("/project/serving_model/diabetes-prediction");
     expect(config.batching).toBeUndefined();
@@ -59,6 +60,8 @@ describe("stack config", () => {
     ["hostBindAddress not an IP address", { hostBindAddress: "1.2.3" }, "tfserving-platform:hostBindAddress", /IP address/],
     ["hostBindAddress a host name", { hostBindAddress: "localhost" }, "tfserving-platform:hostBindAddress", /IP address/],
     ["scrapeJobName taken by the self-scrape job", { scrapeJobName: "prometheus" }, "tfserving-platform:scrapeJobName", /self-scrape/],
+    ["imagePlatform without an architecture", { imagePlatform: "arm64" }, "tfserving-platform:imagePlatform", /os\/arch\[\/variant\]/],
+    ["imagePlatform in capitals", { imagePlatform: "Linux/AMD64" }, "tfserving-platform:imagePlatform", /lowercase/],
     ["an empty Railway token", { deployTarget: "railway", railwayService: "svc", railwayToken: "" }, "tfserving-platform:railwayToken", /is required/],
   ] as [string, Record<string, string | undefined>, string, RegExp][])("rejects %s, naming the key", (_case, values, key, reason) => {
     const message = problemsOf({ modelDir: "m", ...values });

@@ -41,6 +41,27 @@ describe("dev stack under mocks", () => {
     expect(run.outputs.contextHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("builds for imagePlatform (linux/amd64 unless set) and gives the gate the container to watch", async () => {
+    const amd64 = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local" } });
+    const build = amd64.one("docker:index/image:Image").inputs.build as { platform: string; args: Record<string, string> };
+    expect(build.platform).toBe("linux/amd64");
+    expect(build.args).toEqual({ TFSERVING_PLATFORM_STACK: "dev" });
+    expect(amd64.one("command:local:Command", "serving-ready").inputs.environment).toMatchObject({ CONTAINER_NAME: "tfserving-dev-serving" });
+    expect(amd64.one("command:local:Command", "serving-ready").inputs.environment).not.toHaveProperty("DOCKER_HOST");
+    // The provider reads a container's platform back as "linux" alone: setting it would replace the container on every run.
+    expect(amd64.one("docker:index/container:Container", "serving").inputs.platform).toBeUndefined();
+
+    const arm64 = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local", imagePlatform: "linux/arm64" } });
+    expect((arm64.one("docker:index/image:Image").inputs.build as { platform: string }).platform).toBe("linux/arm64");
+    // A new platform is a new context digest, so a new tag, so a new container.
+    expect(arm64.outputs.imageRef).not.toBe(amd64.outputs.imageRef);
+  });
+
+  it("hands a docker:host the stack sets to the gate, whose Docker CLI then asks the same engine", async () => {
+    const run = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local", "docker:host": "ssh://builder@10.0.0.5" } });
+    expect(run.one("command:local:Command", "serving-ready").inputs.environment).toMatchObject({ DOCKER_HOST: "ssh://builder@10.0.0.5" });
+  });
+
   it("fails before registering anything when the config is bad", async () => {
     await expect(runProgram({ stack: "dev", config: { modelDir, restPort: "http" } })).rejects.toThrow(/tfserving-platform:restPort/);
   });

@@ -84,7 +84,7 @@ describe("prod stack (railway) under mocks", () => {
     const environment = unwrap(deploy.inputs.environment) as Record<string, string>;
     expect(environment).toMatchObject({ RAILWAY_API_TOKEN: TOKEN, RAILWAY_PROJECT_ID: "proj-123", RAILWAY_ENVIRONMENT_ID: "staging", RAILWAY_CLI: "/opt/railway" });
     expect(environment.RAILWAY_TOKEN).toBeUndefined();
-    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "staging"]);
+    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "staging", "proj-123"]);
   });
 
   it("dev registers no Railway command and exports an empty railwayDomain", async () => {

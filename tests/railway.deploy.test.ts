@@ -39,7 +39,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 
-function deploy(scenario: string, overrides: Record<string, string | undefined> = {}): Promise<Run> {
+function deploy(scenario: string, overrides: Record<string, string | undefined> = {}, args: string[] = []): Promise<Run> {
   const env: Record<string, string | undefined> = {
     PATH: `${FAKE_RAILWAY_DIR}${path.delimiter}${process.env.PATH}`,
     HOME: stateDir,
@@ -57,7 +57,7 @@ function deploy(scenario: string, overrides: Record<string, string | undefined> 
     ...overrides,
   };
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/deploy-railway.ts"], {
+    const child = spawn(process.execPath, ["--require", "ts-node/register/transpile-only", "scripts/deploy-railway.ts", ...args], {
       cwd: PROJECT_DIR,
       env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
       stdio: ["ignore", "pipe", "pipe"],
@@ -206,5 +206,22 @@ describe("deploy-railway against a fake railway CLI", () => {
     } finally {
       await broken.close();
     }
+  });
+});
+
+describe("deploy-railway as the command's update (token, CLI or timeout changed)", () => {
+  it("deploys nothing and prints the previous run's result line again", async () => {
+    const previous = `Deploying...\n${JSON.stringify(SUCCESS_LINE)}\n`;
+    const run = await deploy("success", { PULUMI_COMMAND_STDOUT: previous, RAILWAY_TOKEN: "rotated-token" }, ["keep-deployment"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${JSON.stringify(SUCCESS_LINE)}\n`);
+    expect(run.calls).toEqual([]);
+  });
+
+  it("fails, saying how to deploy again, when there is no earlier result to keep", async () => {
+    const run = await deploy("success", {}, ["keep-deployment"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/No earlier deploy result to keep.*pulumi up --replace/);
+    expect(run.calls).toEqual([]);
   });
 });

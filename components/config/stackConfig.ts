@@ -14,7 +14,7 @@ import { key } from "./schema";
 
 export { PROJECT, durationMs, imagePinProblem, isHttpUrl } from "./schema";
 export { DEFAULT_IMAGES } from "./versions";
-export { BUNDLED_MODEL_DIR } from "../serving/config";
+export { BUNDLED_MODEL_DIR, DEFAULT_IMAGE_PLATFORM } from "../serving/config";
 export type { BatchingParameters } from "../serving/config";
 export { defaultDashboardTitle } from "../grafana/config";
 export { PROMETHEUS_SELF_JOB } from "../monitoring/config";

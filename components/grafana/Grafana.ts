@@ -3,7 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as grafana from "@pulumiverse/grafana";
 import { StackConfig } from "../config/stackConfig";
+import { CONTAINER_REPLACE_ON_CHANGES, KEEP_VOLUME_ON_LABEL_CHANGE } from "../shared/dockerChanges";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
+import { adminResetEntrypoint } from "./adminReset";
 import { dashboardInput, dashboardJson } from "./dashboard";
 import { PROMETHEUS_DATA_SOURCE, prometheusDataSourceSettings } from "./dataSource";
 
@@ -54,15 +57,22 @@ export class Grafana extends pulumi.ComponentResource {
     // Secret by construction, not only through the provider's schema, so every value derived from it stays secret.
     this.adminPassword = pulumi.secret(this.password.result);
 
-    this.volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-grafana-data` }, { parent: this });
+    this.volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-grafana-data`, labels: stackLabels(config.stack) },
+      { parent: this, ...KEEP_VOLUME_ON_LABEL_CHANGE },
+    );
 
     this.container = new docker.Container(
       name,
       {
         name: containerName,
         image: config.grafanaImage,
+        labels: stackLabels(config.stack),
+        // Sets the password on a database an earlier stack left in the volume, then starts the image's own entrypoint.
+        entrypoints: adminResetEntrypoint(),
         envs: [
-          // Grafana applies these two only when it creates its database, i.e. on the first start with an empty volume.
+          // Grafana applies these two when it creates its database; the entrypoint resets the password on an existing one.
           `GF_SECURITY_ADMIN_USER=${this.adminUser}`,
           pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${this.adminPassword}`,
           "GF_USERS_ALLOW_SIGN_UP=false",
@@ -85,7 +95,7 @@ export class Grafana extends pulumi.ComponentResource {
         restart: "unless-stopped",
       },
       // The fixed name and host port would collide with the old container during a replacement; envs hold the password.
-      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"], replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
     // Read back from the container, so the provider cannot be configured before Grafana answers.
@@ -129,6 +139,9 @@ export class Grafana extends pulumi.ComponentResource {
 
     this.folder = new grafana.oss.Folder(`${name}-folder`, { uid: GRAFANA_FOLDER.uid, title: GRAFANA_FOLDER.title }, grafanaOpts);
 
+    // The legacy dashboard API resource on purpose, also with Grafana 13: the provider (4.44) still supports it
+    // there and normalizes what it reads back (ids, version); apps/v1beta1 keeps Grafana's answer verbatim, and
+    // moving to it would create the same uid under a new resource, then delete it with the old one.
     const input = dashboardInput(config, PROMETHEUS_DATA_SOURCE);
     this.dashboard = new grafana.oss.Dashboard(
       `${name}-dashboard`,

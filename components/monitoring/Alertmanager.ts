@@ -1,6 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
+import { CONTAINER_REPLACE_ON_CHANGES, KEEP_VOLUME_ON_LABEL_CHANGE } from "../shared/dockerChanges";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { ALERTMANAGER_PATHS, ALERTMANAGER_PORT, renderAlertmanagerConfig } from "./alertmanagerConfig";
 
@@ -26,7 +28,11 @@ export class Alertmanager extends pulumi.ComponentResource {
     const containerName = `${args.namePrefix}-alertmanager`;
     this.target = `${containerName}:${ALERTMANAGER_PORT}`;
 
-    this.volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-alertmanager-data` }, { parent: this });
+    this.volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-alertmanager-data`, labels: stackLabels(config.stack) },
+      { parent: this, ...KEEP_VOLUME_ON_LABEL_CHANGE },
+    );
 
     // The rendered file embeds the webhook URL, so it stays a secret in the container's inputs and state.
     const alertmanagerYml = pulumi.secret(args.webhookUrl.apply((webhookUrl) => renderAlertmanagerConfig({ webhookUrl })));
@@ -36,6 +42,7 @@ export class Alertmanager extends pulumi.ComponentResource {
       {
         name: containerName,
         image: config.alertmanagerImage,
+        labels: stackLabels(config.stack),
         command: [`--config.file=${ALERTMANAGER_PATHS.config}`, `--storage.path=${ALERTMANAGER_PATHS.data}`],
         uploads: [{ file: ALERTMANAGER_PATHS.config, content: alertmanagerYml }],
         volumes: [{ volumeName: this.volume.name, containerPath: ALERTMANAGER_PATHS.data }],
@@ -52,7 +59,7 @@ export class Alertmanager extends pulumi.ComponentResource {
         waitTimeout: 120,
         restart: "unless-stopped",
       },
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
     this.url = this.container.id.apply(() => `http://${hostForUrl(config.hostBindAddress)}:${config.alertmanagerHostPort}`);

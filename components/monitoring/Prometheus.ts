@@ -2,6 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
 import { ServingEndpoint } from "../serving/endpoint";
+import { CONTAINER_REPLACE_ON_CHANGES, KEEP_VOLUME_ON_LABEL_CHANGE } from "../shared/dockerChanges";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, RemoteWriteTarget, prometheusConfigInput, renderPrometheusConfig } from "./prometheusConfig";
 import { RECEIVER_PATHS, RECEIVER_USER, renderHealthcheckHttpConfig, renderWebConfig } from "./receiverConfig";
@@ -66,7 +68,11 @@ export class Prometheus extends pulumi.ComponentResource {
     const { config } = args;
     const containerName = prometheusContainerName(args.namePrefix);
 
-    this.volume = new docker.Volume(`${name}-data`, { name: `${args.namePrefix}-prometheus-data` }, { parent: this });
+    this.volume = new docker.Volume(
+      `${name}-data`,
+      { name: `${args.namePrefix}-prometheus-data`, labels: stackLabels(config.stack) },
+      { parent: this, ...KEEP_VOLUME_ON_LABEL_CHANGE },
+    );
 
     const { receiver, forwarding } = args;
     const tls = receiver?.tls !== undefined;
@@ -125,6 +131,7 @@ export class Prometheus extends pulumi.ComponentResource {
       {
         name: containerName,
         image: config.prometheusImage,
+        labels: stackLabels(config.stack),
         command,
         uploads,
         volumes: [{ volumeName: this.volume.name, containerPath: PROMETHEUS_PATHS.data }],
@@ -142,7 +149,7 @@ export class Prometheus extends pulumi.ComponentResource {
         restart: "unless-stopped",
       },
       // The fixed name and host port would collide with the old container during a replacement.
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, deleteBeforeReplace: true, replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
     this.url = this.container.id.apply(() => `${scheme}://${hostForUrl(config.hostBindAddress)}:${config.prometheusHostPort}`);

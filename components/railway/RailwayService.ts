@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { ServingEndpoint } from "../serving/endpoint";
+import { KEEP_DEPLOYMENT_ARG } from "./deploy";
 import { parseDeployResult } from "./parse";
 
 export interface RailwayServiceArgs {
@@ -28,7 +29,8 @@ export interface RailwayServiceArgs {
 
 /**
  * TF Serving on Railway: a command that runs scripts/deploy-railway.ts (upload, confirm SUCCESS,
- * domain, verified rollout) whenever the build context, the service or the environment changes.
+ * domain, verified rollout) whenever the build context, the service, the environment or the project
+ * changes, and never for a change of token, CLI or timeout alone.
  */
 export class RailwayService extends pulumi.ComponentResource {
   readonly deploy: command.local.Command;
@@ -59,7 +61,16 @@ export class RailwayService extends pulumi.ComponentResource {
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
           ...(args.receiverPassword ? { DEPLOY_RECEIVER_PASSWORD: args.receiverPassword } : {}),
         },
-        triggers: [args.contextHash, args.service, args.environment, ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : [])],
+        // What is deployed, and where: a change of any of these deploys again (the command is replaced).
+        triggers: [
+          args.contextHash,
+          args.service,
+          args.environment,
+          ...(args.projectId ? [args.projectId] : []),
+          ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : []),
+        ],
+        // Anything else (a rotated token, another CLI path, a new timeout) only reaches the state for the next deploy.
+        update: KEEP_DEPLOYMENT_ARG,
         // Diagnostics (redacted build logs) are shown; both streams stay encrypted in state.
         logging: "stderr",
         additionalSecretOutputs: ["stdout", "stderr"],

@@ -7,7 +7,17 @@ import { RECEIVER_PASSWORD_ENV } from "../serving/buildContext";
 import { RolloutError, verifyRollout } from "../serving/rollout";
 import { DiabetesRow } from "../serving/tfExample";
 import { INSTALL_HINT, RailwayAuth } from "./cli";
-import { DeployResult, Deployment, FINAL_FAILURES, SUCCESS, domainsFromDomainCommand, domainsFromDomainList, newestDeployment, readUploadOutput } from "./parse";
+import {
+  DeployResult,
+  Deployment,
+  FINAL_FAILURES,
+  SUCCESS,
+  domainsFromDomainCommand,
+  domainsFromDomainList,
+  newestDeployment,
+  parseDeployResult,
+  readUploadOutput,
+} from "./parse";
 
 export interface CliResult {
   /** Exit code; null when the process could not start or was killed. */
@@ -37,6 +47,23 @@ export interface DeployInputs {
   receiverPassword?: string;
   /** Test-only: verify against this base URL instead of https://<domain>. */
   verifyBaseUrl?: string;
+}
+
+/**
+ * The deploy command's update argument: a change of the token, the CLI path or the timeout (inputs that are
+ * not triggers) deploys nothing; the script prints the last deploy's result again so the stack keeps it.
+ */
+export const KEEP_DEPLOYMENT_ARG = "keep-deployment";
+
+/** The stdout of an update: the result line of the previous run (PULUMI_COMMAND_STDOUT), checked. */
+export function keptDeploymentOutput(previousStdout: string | undefined): string {
+  if (!previousStdout) {
+    throw new DeployError(
+      "No earlier deploy result to keep (PULUMI_COMMAND_STDOUT is empty); deploy again with " +
+        "`pulumi up --replace <urn of the serving-deploy command>` (`pulumi stack --show-urns` lists it).",
+    );
+  }
+  return `${JSON.stringify(parseDeployResult(previousStdout))}\n`;
 }
 
 export class DeployError extends Error {

@@ -1,6 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_REPLACE_ON_CHANGES } from "../shared/dockerChanges";
+import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
@@ -18,6 +20,8 @@ export interface LocalServingArgs {
   readinessTimeoutSeconds: number;
   /** Push mode: the receiver password (a Pulumi secret) for the image's agent. */
   receiverPassword?: pulumi.Output<string>;
+  /** The stack name, for the container's label (components/shared/dockerLabels.ts). */
+  stack: string;
 }
 
 /** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
@@ -36,17 +40,23 @@ export class LocalServing extends pulumi.ComponentResource {
         // A stable hostname: push mode's agent labels its series with it (replica), so a replaced
         // container continues the same series instead of starting new ones under its new id.
         hostname: args.containerName,
+        // Runs for the platform the image was built for (imagePlatform). No `platform` here: the provider reads a
+        // container's platform back as the OS alone ("linux"), so "linux/amd64" would replace it on every run.
         image: args.imageRef,
+        labels: stackLabels(args.stack),
         restart: "unless-stopped",
         ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),
         ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
         networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
       },
       // The fixed name and host port would collide with the old container during a replacement; envs may hold the password.
-      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+      { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"], replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
     const hostUrl = `http://${hostForUrl(args.hostBindAddress)}:${args.hostPort}`;
+    // The gate asks the Docker CLI about the container: the engine's DOCKER_HOST reaches it already, and a
+    // stack that names its engine in docker:host hands that on.
+    const dockerHost = new pulumi.Config("docker").get("host");
     this.ready = nodeScriptCommand(
       `${name}-ready`,
       {
@@ -55,6 +65,8 @@ export class LocalServing extends pulumi.ComponentResource {
           SERVING_URL: hostUrl,
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+          CONTAINER_NAME: args.containerName,
+          ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
         },
         triggers: [this.container.id],
       },

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ENTRYPOINT_ASSET, ServingImageSpec, renderContextFiles, writeBuildContext } from "./buildContext";
+import { ENTRYPOINT_ASSET, STACK_BUILD_ARG, ServingImageSpec, renderContextFiles, writeBuildContext } from "./buildContext";
 import { hashDirectory } from "./contextHash";
 import { ModelVersion } from "./modelDir";
 
@@ -13,6 +13,8 @@ export interface TfServingImageArgs {
   contextDir: string;
   /** Build the image with the local Docker engine; Railway builds the same context remotely. */
   buildLocally: boolean;
+  /** The stack name, for the image's label (components/shared/dockerLabels.ts). */
+  stack: string;
 }
 
 /** Image name whose tag is the context digest: same content, same tag, nothing to rebuild. */
@@ -45,7 +47,18 @@ export class TfServingImage extends pulumi.ComponentResource {
       this.image = new docker.Image(
         name,
         // Forward slashes (not path.join): the same inputs from Windows and Linux, so neither sees a diff and rebuilds.
-        { imageName, skipPush: true, build: { context: args.contextDir, dockerfile: `${args.contextDir}/Dockerfile` } },
+        {
+          imageName,
+          skipPush: true,
+          build: {
+            context: args.contextDir,
+            dockerfile: `${args.contextDir}/Dockerfile`,
+            // Whatever the host's architecture (an arm64 Mac builds amd64 TF Serving); also stops the provider's warning.
+            platform: args.spec.platform,
+            // The stack's name for the Dockerfile's LABEL, as a build argument: the context and its digest stay the same for every stack.
+            args: { [STACK_BUILD_ARG]: args.stack },
+          },
+        },
         { parent: this },
       );
       this.imageRef = this.image.imageName;

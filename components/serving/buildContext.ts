@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BatchingParameters, StackConfig } from "../config";
+import { STACK_LABEL } from "../shared/dockerLabels";
 import { AGENT_LISTEN_PORT, AGENT_PATHS, AgentConfigInput, renderAgentConfig } from "../monitoring/agentConfig";
 import { ModelVersion } from "./modelDir";
 
@@ -48,6 +49,11 @@ export interface ServingImageSpec {
   restApiNumThreads?: number;
   restApiTimeoutMs?: number;
   batching?: BatchingParameters;
+  /**
+   * os/arch[/variant] of every stage (imagePlatform). In the Dockerfile, not only in the build options, so the
+   * context digest, and with it the image tag and the container, follow a change of platform.
+   */
+  platform?: string;
   agent?: AgentSpec;
 }
 
@@ -81,12 +87,16 @@ export function tuningFlags(spec: ServingImageSpec): string[] {
   return flags;
 }
 
+/** Build argument that carries the stack name into the image's label; unset (an empty label) in a Railway build. */
+export const STACK_BUILD_ARG = "TFSERVING_PLATFORM_STACK";
+
 export function renderDockerfile(spec: ServingImageSpec): string {
   const agent = spec.agent;
+  const from = spec.platform ? `FROM --platform=${spec.platform}` : "FROM";
   const lines = [
     // The pinned image itself, not a build argument: Railway turns service variables into build args.
-    ...(agent ? [`FROM ${agent.image} AS prometheus-agent`] : []),
-    `FROM ${spec.baseImage}`,
+    ...(agent ? [`${from} ${agent.image} AS prometheus-agent`] : []),
+    `${from} ${spec.baseImage}`,
     `ENV MODEL_NAME=${spec.modelName} \\`,
     `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,
     `    REST_PORT=${spec.restPort} \\`,
@@ -111,6 +121,9 @@ export function renderDockerfile(spec: ServingImageSpec): string {
     `EXPOSE ${spec.grpcPort} ${spec.restPort}`,
     `ENTRYPOINT ${JSON.stringify([IMAGE_PATHS.entrypoint])}`,
     `CMD ${JSON.stringify(tuningFlags(spec))}`,
+    // Last, so a different stack name changes no layer, only the image's metadata.
+    `ARG ${STACK_BUILD_ARG}`,
+    `LABEL ${STACK_LABEL}=$${STACK_BUILD_ARG}`,
   ];
   return lines.join("\n") + "\n";
 }

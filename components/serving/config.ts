@@ -10,6 +10,12 @@ import { DEFAULT_IMAGES } from "../config/versions";
  */
 export const BUNDLED_MODEL_DIR = "models/diabetes-prediction";
 
+/**
+ * The platform the TF Serving image is built and run for. TF Serving publishes linux/amd64 images only
+ * (tensorflow/serving#1948), so an arm64 host (Apple Silicon) builds and runs them under amd64 emulation.
+ */
+export const DEFAULT_IMAGE_PLATFORM = "linux/amd64";
+
 /** The serving part's keys: the model, TF Serving's flags and where it runs. */
 export const servingKeys = {
   modelName: z
@@ -36,6 +42,10 @@ export const servingKeys = {
   readinessTimeoutSeconds: integer(10, 3600).default(600),
   hostBindAddress: ipAddress("127.0.0.1").default("127.0.0.1"),
   servingHostPort: port.optional(),
+  imagePlatform: z
+    .string()
+    .regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, "must be os/arch[/variant] in lowercase, e.g. linux/amd64 or linux/arm64/v8")
+    .default(DEFAULT_IMAGE_PLATFORM),
 };
 
 export interface BatchingParameters {

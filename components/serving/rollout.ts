@@ -21,6 +21,11 @@ export interface WaitOptions {
   /** Per-request limit, so one hung connection cannot eat the whole budget. */
   requestTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Asked after every poll that found no AVAILABLE version: a message when the server can no longer
+   * become ready (its container exited), which fails the wait at once instead of at the timeout.
+   */
+  serverFailure?: () => Promise<string | undefined>;
 }
 
 export class RolloutError extends Error {
@@ -79,6 +84,8 @@ export async function waitForModelAvailable(options: WaitOptions): Promise<strin
     } catch (error) {
       lastState = `request failed: ${(error as Error).message}`;
     }
+    const failure = await options.serverFailure?.();
+    if (failure !== undefined) throw new RolloutError(failure);
     options.log?.(`waiting for ${url}: ${lastState}`);
     const remaining = deadline - Date.now();
     if (remaining <= 0) {

@@ -13,7 +13,14 @@ export function nodeScriptCommand(
     /** Script path relative to the project folder, e.g. `scripts/verify-rollout.ts`. */
     script: string;
     environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Any change replaces the resource, which runs the script again (with the argument `run`). */
     triggers: pulumi.Input<unknown[]>;
+    /**
+     * The script's argument when other inputs change (an update); without it, an update runs the script as
+     * a create would. The provider puts the previous stdout in PULUMI_COMMAND_STDOUT, and the update's stdout
+     * replaces it.
+     */
+    update?: string;
     /** Extra outputs to keep encrypted in state (stdout when it may echo something sensitive). */
     additionalSecretOutputs?: string[];
     logging?: command.local.Logging;
@@ -25,6 +32,7 @@ export function nodeScriptCommand(
     {
       interpreter: ["node", "--require", "ts-node/register/transpile-only", args.script],
       create: "run",
+      ...(args.update ? { update: args.update } : {}),
       environment: args.environment,
       triggers: args.triggers,
       logging: args.logging ?? "stderr",

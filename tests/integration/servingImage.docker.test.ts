@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ENTRYPOINT_ASSET, renderContextFiles, writeBuildContext } from "../../components/serving/buildContext";
+import { ENTRYPOINT_ASSET, STACK_BUILD_ARG, renderContextFiles, writeBuildContext } from "../../components/serving/buildContext";
+import { stackLabelFilter } from "../../components/shared/dockerLabels";
 import { scanModelDir } from "../../components/serving/modelDir";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 import { requireTool } from "../support/tools";
@@ -14,6 +15,8 @@ import { requireTool } from "../support/tools";
 const BASE_IMAGE = "tfserving-platform-test/standin-serving:1";
 const IMAGE = "tfserving-platform-test/serving:1";
 const CONTAINER = `tfserving-platform-test-${process.pid}`;
+/** The local stand-in base exists for this machine's platform only: FROM --platform must find it without a registry. */
+const HOST_PLATFORM = `linux/${{ x64: "amd64", arm64: "arm64" }[process.arch as string] ?? process.arch}`;
 const DOCKER_HINT = "apt-get install docker.io busybox-static, then start the engine (`dockerd &`); .ci/run does both";
 
 function docker(args: string[], timeoutMs = 120_000): string {
@@ -49,11 +52,11 @@ describe("TF Serving image on a real Docker engine", () => {
     modelDir = makeModelDir(["7", "12"], (root) => fs.mkdirSync(path.join(root, "not-a-version")));
     const contextDir = path.join(workDir, "context");
     const files = renderContextFiles(
-      { baseImage: BASE_IMAGE, modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/metrics/tf", restApiNumThreads: 3 },
+      { baseImage: BASE_IMAGE, modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/metrics/tf", restApiNumThreads: 3, platform: HOST_PLATFORM },
       fs.readFileSync(ENTRYPOINT_ASSET, "utf8"),
     );
     writeBuildContext(contextDir, files, scanModelDir(modelDir).versions);
-    docker(["build", "-q", "-t", IMAGE, contextDir]);
+    docker(["build", "-q", "-t", IMAGE, "--build-arg", `${STACK_BUILD_ARG}=dev`, contextDir]);
     docker(["run", "-d", "--name", CONTAINER, "-e", "PORT=9100", IMAGE, "--rest_api_num_threads=5"]);
     logs = logsWhenReady();
   }, 300_000);
@@ -86,6 +89,11 @@ describe("TF Serving image on a real Docker engine", () => {
   it("carries the tuning flags as CMD, which arguments given to `docker run` replace", () => {
     expect(JSON.parse(docker(["image", "inspect", IMAGE, "--format", "{{json .Config.Cmd}}"]))).toEqual(["--rest_api_num_threads=3"]);
     expect(args().slice(5)).toEqual(["--rest_api_num_threads=5"]);
+  });
+
+  it("carries the stack's label, so `docker image ls --filter` finds what a stack built", () => {
+    expect(docker(["image", "ls", "-q", "--filter", stackLabelFilter("dev"), IMAGE]).trim()).not.toBe("");
+    expect(docker(["image", "ls", "-q", "--filter", stackLabelFilter("prod"), IMAGE]).trim()).toBe("");
   });
 
   it("ships the monitoring config and only the numeric model versions", () => {

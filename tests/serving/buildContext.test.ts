@@ -64,6 +64,32 @@ describe("Dockerfile", () => {
   });
 });
 
+describe("Dockerfile platform and stack label", () => {
+  const agent: ServingImageSpec["agent"] = {
+    image: "prom/prometheus:v3.13.5",
+    config: {
+      serving: { jobName: "tf-serving-local", metricsPath: "/metrics", scrapeInterval: "5s", scrapeTimeout: "4s" },
+      restPort: 8501,
+      receiverUrl: "http://tfserving-dev-prometheus:9090/api/v1/write",
+      trustReceiverCertificate: false,
+    },
+  };
+
+  it("builds every stage for imagePlatform, so a new platform is a new context (new tag, new container)", () => {
+    const lines = renderDockerfile({ ...spec, platform: "linux/amd64", agent }).split("\n");
+    expect(lines.filter((line) => line.startsWith("FROM "))).toEqual([
+      "FROM --platform=linux/amd64 prom/prometheus:v3.13.5 AS prometheus-agent",
+      "FROM --platform=linux/amd64 tensorflow/serving:2.20.0",
+    ]);
+    expect(renderDockerfile({ ...spec, platform: "linux/arm64" })).not.toBe(renderDockerfile({ ...spec, platform: "linux/amd64" }));
+  });
+
+  it("labels the image with the stack from a build argument, after every layer", () => {
+    const lines = renderDockerfile(spec).trim().split("\n");
+    expect(lines.slice(-2)).toEqual(["ARG TFSERVING_PLATFORM_STACK", "LABEL tfserving-platform.stack=$TFSERVING_PLATFORM_STACK"]);
+  });
+});
+
 describe("entrypoint asset", () => {
   const script = fs.readFileSync(ENTRYPOINT_ASSET, "utf8");
   it("execs tensorflow_model_server in scrape mode so SIGTERM reaches it", () => {

@@ -6,11 +6,28 @@ export interface RegisteredResource {
   name: string;
   inputs: Record<string, unknown>;
   provider?: string;
+  /** The options that decide what a change does, as the engine receives them. */
+  options: ChangeOptions;
+}
+
+export interface ChangeOptions {
+  replaceOnChanges: string[];
+  ignoreChanges: string[];
+  deleteBeforeReplace: boolean;
+}
+
+/** The part of a RegisterResourceRequest (the engine's protocol) that carries ChangeOptions. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getReplaceonchangesList(): string[];
+  getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
 }
 
 export interface MockRunOptions {
   stack: string;
-  /** Config values without the project namespace; strings as Pulumi passes them. */
+  /** Config values without the project namespace (another namespace spelt out, e.g. `docker:host`); strings as Pulumi passes them. */
   config: Record<string, string>;
   /** Keys (without namespace) that are secrets. */
   secretKeys?: string[];
@@ -37,12 +54,13 @@ export async function evaluateWithMocks(
 ): Promise<MockRunResult> {
   const resources: RegisteredResource[] = [];
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.config)) config[`tfserving-platform:${key}`] = value;
+  for (const [key, value] of Object.entries(options.config)) config[key.includes(":") ? key : `tfserving-platform:${key}`] = value;
   pulumi.runtime.setAllConfig(config, (options.secretKeys ?? []).map((key) => `tfserving-platform:${key}`));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        const seen = changeOptions.get(`${args.type}::${args.name}`) ?? { replaceOnChanges: [], ignoreChanges: [], deleteBeforeReplace: false };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, options: seen });
         // A preview knows only the inputs: what a provider computes (stdout, results) stays unknown.
         const computed = options.preview ? {} : { ...providerComputed(args), ...(options.state?.(args) ?? {}) };
         return { id: options.preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
@@ -55,6 +73,18 @@ export async function evaluateWithMocks(
     options.stack,
     options.preview ?? false,
   );
+  // The mocks see inputs only: the options go to the engine in the same request, read here on the way.
+  const changeOptions = new Map<string, ChangeOptions>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): unknown };
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    changeOptions.set(`${request.getType()}::${request.getName()}`, {
+      replaceOnChanges: request.getReplaceonchangesList(),
+      ignoreChanges: request.getIgnorechangesList(),
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+    });
+    return registerResource(request, callback);
+  };
   const program = await loadProgram();
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
