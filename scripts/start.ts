@@ -10,7 +10,7 @@
  * (Prometheus history kept) before a first deploy.
  */
 import * as path from "node:path";
-import { PROJECT } from "../components/config/stackConfig";
+import { ConfigKey, PROJECT } from "../components/config/stackConfig";
 import { UsageError } from "./cliFlags";
 import { beforeUp, parseStartFlags, stackEffects } from "./automation/beforeUp";
 import { describeDockerEngine, dockerEngineFor, emulationNotice } from "./automation/dockerEngine";
@@ -22,8 +22,6 @@ import { backendFor, describeBackend, passphraseLine, processProbe, readTextIfPr
 
 const STACK = "dev";
 const PROJECT_DIR = path.resolve(__dirname, "..");
-/** The program's image platform key (components/serving/config.ts, from the i17-program branch). */
-const IMAGE_PLATFORM_KEY = "imagePlatform";
 
 async function main(): Promise<number> {
   const flags = parseStartFlags(process.argv.slice(2));
@@ -33,7 +31,7 @@ async function main(): Promise<number> {
   console.log(describeBackend(backend));
   const engine = await dockerEngineFor(PROJECT_DIR, STACK, readTextIfPresent);
   console.log(describeDockerEngine(engine));
-  const notice = emulationNotice(prerequisites.dockerArchitecture, { stackName: STACK, pulumi: projectLocal ? "npm run pulumi --" : "pulumi", platformKey: IMAGE_PLATFORM_KEY });
+  const notice = emulationNotice(prerequisites.dockerArchitecture, { stackName: STACK, pulumi: projectLocal ? "npm run pulumi --" : "pulumi", platformKey: "imagePlatform" satisfies ConfigKey });
   if (notice) console.log(notice);
 
   if (backend.kind === "file") {

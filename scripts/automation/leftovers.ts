@@ -11,13 +11,9 @@
  * history. Objects are ours when labelled with the stack (the program labels what it creates) or,
  * for objects made before labels, when they carry the exact names index.ts and components/ give them.
  */
+import { STACK_LABEL } from "../../components/shared/dockerLabels";
 import { Runner, firstLine, runQuiet } from "./preflight";
 
-/**
- * The label the program puts on every Docker object it creates. Defined here until the program's
- * components/shared/dockerLabels.ts (STACK_LABEL, the i17-program branch) is merged; then import it.
- */
-export const STACK_LABEL = "tfserving-platform.stack";
 
 export type DockerKind = "container" | "network" | "volume";
 

@@ -1,6 +1,7 @@
+import { STACK_LABEL } from "../../components/shared/dockerLabels";
 import { BeforeUpEffects, beforeUp, parseStartFlags } from "../../scripts/automation/beforeUp";
 import { StateResource, decideReplacements, refreshTargets, stateResources } from "../../scripts/automation/dockerState";
-import { DockerObject, Leftovers, STACK_LABEL, findLeftovers, leftoversLine } from "../../scripts/automation/leftovers";
+import { DockerObject, Leftovers, findLeftovers, leftoversLine } from "../../scripts/automation/leftovers";
 import { StopLine } from "../../scripts/automation/preflight";
 
 const urn = (type: string, name: string, parentType?: string) => `urn:pulumi:dev::tfserving-platform::${parentType ? `${parentType}$` : ""}${type}::${name}`;

@@ -1,8 +1,9 @@
+import { STACK_LABEL } from "../../components/shared/dockerLabels";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { STACK_LABEL, findLeftovers, fixedNames, keptVolume, leftoversLine, listDockerObjects, parseListing, removeLeftovers } from "../../scripts/automation/leftovers";
+import { findLeftovers, fixedNames, keptVolume, leftoversLine, listDockerObjects, parseListing, removeLeftovers } from "../../scripts/automation/leftovers";
 import { buildStandinServingBase, docker, requireDocker, uniqueSuffix } from "../support/docker";
 
 describe("leftovers of an earlier stack on a real Docker engine", () => {
