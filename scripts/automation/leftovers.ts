@@ -88,11 +88,11 @@ export const REMOVE_LEFTOVERS_FLAG = "--remove-leftovers";
 
 /** The one line `npm start` stops with. */
 export function leftoversLine(leftovers: Leftovers, stackName: string): string {
-  const byKind = (kind: DockerKind, label: string) => {
+  const byKind = (kind: DockerKind) => {
     const names = leftovers.inTheWay.filter((object) => object.kind === kind).map((object) => object.name);
-    return names.length === 0 ? [] : [`${label} ${names.join(", ")}`];
+    return names.length === 0 ? [] : [`${kind}${names.length === 1 ? "" : "s"} ${names.join(", ")}`];
   };
-  const objects = [...byKind("container", "containers"), ...byKind("network", "network"), ...byKind("volume", "volumes")].join("; ");
+  const objects = [...byKind("container"), ...byKind("network"), ...byKind("volume")].join("; ");
   const kept = leftovers.kept.length > 0 ? ` (the Prometheus history in ${keptVolume(stackName)} is kept and continues in the new stack; \`docker volume rm ${keptVolume(stackName)}\` drops it)` : "";
   return (
     `Stack ${stackName} has no state yet, but an earlier stack ${stackName} left Docker objects its first deploy would collide with: ${objects}. ` +

@@ -124,7 +124,7 @@ describe("before a first up: what an earlier stack of the same name left on the 
     const line = (error as Error).message;
     expect(line).toBe(leftoversLine(findLeftovers(leftBehind, "dev"), "dev"));
     expect(line).not.toMatch(/\n/);
-    expect(line).toContain("containers tfserving-dev-grafana, tfserving-dev-serving; network tfserving-dev; volumes tfserving-dev-grafana-data");
+    expect(line).toContain("containers tfserving-dev-grafana, tfserving-dev-serving; network tfserving-dev; volume tfserving-dev-grafana-data");
     expect(line).toContain("`npm start -- --remove-leftovers`");
     expect(line).toContain("tfserving-dev-prometheus-data is kept");
     expect(calls).toEqual(["list"]);

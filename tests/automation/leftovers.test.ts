@@ -53,7 +53,7 @@ describe("leftovers of an earlier stack on a real Docker engine", () => {
     expect(found.kept.map((object) => object.name)).toEqual([keptVolume(stack)]);
     expect(leftoversLine(found, stack)).toBe(
       `Stack ${stack} has no state yet, but an earlier stack ${stack} left Docker objects its first deploy would collide with: ` +
-        `containers renamed-${stack}, tfserving-${stack}-serving; network tfserving-${stack}; volumes tfserving-${stack}-grafana-data. ` +
+        `containers renamed-${stack}, tfserving-${stack}-serving; network tfserving-${stack}; volume tfserving-${stack}-grafana-data. ` +
         `Remove them with \`npm start -- --remove-leftovers\` (the Prometheus history in tfserving-${stack}-prometheus-data is kept and continues in the new stack; ` +
         `\`docker volume rm tfserving-${stack}-prometheus-data\` drops it).`,
     );
