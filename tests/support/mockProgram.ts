@@ -6,6 +6,17 @@ export interface RegisteredResource {
   name: string;
   inputs: Record<string, unknown>;
   provider?: string;
+  /** The resource options that decide what replacing and deleting it does. */
+  lifecycle: { retainOnDelete: boolean; replaceOnChanges: string[]; deleteBeforeReplace: boolean };
+}
+
+/** The few accessors of the engine's registration request read here (a generated protobuf class). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getRetainondelete(): boolean;
+  getReplaceonchangesList(): string[];
+  getDeletebeforereplace(): boolean;
 }
 
 export interface MockRunOptions {
@@ -42,7 +53,7 @@ export async function evaluateWithMocks(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, lifecycle: lifecycles.get(`${args.type}::${args.name}`)! });
         // A preview knows only the inputs: what a provider computes (stdout, results) stays unknown.
         const computed = options.preview ? {} : { ...providerComputed(args), ...(options.state?.(args) ?? {}) };
         return { id: options.preview ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
@@ -55,6 +66,18 @@ export async function evaluateWithMocks(
     options.stack,
     options.preview ?? false,
   );
+  // The mocks see inputs only; the options are read off the registration request on its way to them.
+  const lifecycles = new Map<string, RegisteredResource["lifecycle"]>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    lifecycles.set(`${req.getType()}::${req.getName()}`, {
+      retainOnDelete: req.getRetainondelete(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+    });
+    return register(req, callback);
+  };
   const program = await loadProgram();
   const outputs: Record<string, unknown> = {};
   const secretOutputs = new Set<string>();
