@@ -26,7 +26,7 @@ import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
-import { scanModelDir } from "./components/serving/modelDir";
+import { hasWarmupRequests, scanModelDir } from "./components/serving/modelDir";
 
 const config = loadStackConfig(__dirname);
 const stackPrefix = `tfserving-${config.stack}`;
@@ -131,6 +131,7 @@ const prometheus = new Prometheus("prometheus", {
 // Our Grafana's server queries Prometheus by container name on the stack network. An existing Grafana gets the same
 // content through its service-account token and reads the configured store, or our Prometheus when it runs on this host.
 const external = config.externalGrafana;
+const modelWarmup = hasWarmupRequests(model.versions[model.versions.length - 1]);
 const grafana = external
   ? new ExistingGrafana("grafana", {
       config,
@@ -143,6 +144,7 @@ const grafana = external
             basicAuth: external.dataSourceUsername ? { username: external.dataSourceUsername, password: secretConfig("grafanaDataSourcePassword") } : undefined,
           }
         : { url: prometheus.url, external: false, basicAuth: prometheus.basicAuth },
+      modelWarmup,
     })
   : new Grafana("grafana", {
       config,
@@ -150,6 +152,7 @@ const grafana = external
       namePrefix: stackPrefix,
       prometheusInternalUrl: prometheus.internalUrl,
       prometheusBasicAuth: prometheus.basicAuth,
+      modelWarmup,
     });
 
 // Every deploy that changes what is served (a new build-context digest, so a new image tag) leaves a marker.

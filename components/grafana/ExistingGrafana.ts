@@ -11,6 +11,8 @@ export interface ExistingGrafanaArgs {
   token: pulumi.Output<string>;
   /** The data source's query URL and login: the configured store, or this stack's Prometheus at its host address. */
   query: { url: pulumi.Input<string>; external: boolean; basicAuth?: { username: string; password?: pulumi.Output<string> } };
+  /** The served version ships warm-up requests. */
+  modelWarmup?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export class ExistingGrafana extends pulumi.ComponentResource {
       queryUrl: args.query.url,
       externalQueryUrl: args.query.external,
       basicAuth: args.query.basicAuth,
+      modelWarmup: args.modelWarmup,
     });
     this.dataSource = content.dataSource;
     this.folder = content.folder;

@@ -20,6 +20,8 @@ export interface GrafanaArgs {
   prometheusInternalUrl: pulumi.Input<string>;
   /** Push mode: the login Prometheus requires (the password a Pulumi secret). */
   prometheusBasicAuth?: { username: string; password: pulumi.Output<string> };
+  /** The served version ships warm-up requests. */
+  modelWarmup?: boolean;
 }
 
 /**
@@ -107,6 +109,7 @@ export class Grafana extends pulumi.ComponentResource {
       grafanaUrl: this.url,
       queryUrl: args.prometheusInternalUrl,
       basicAuth: args.prometheusBasicAuth,
+      modelWarmup: args.modelWarmup,
     });
     this.dataSource = content.dataSource;
     this.folder = content.folder;

@@ -42,6 +42,8 @@ export interface DashboardInput {
   thresholds: DashboardThresholds;
   /** TF Serving runs with --enable_batching: the batching panel is shown. */
   batching?: boolean;
+  /** The served version ships warm-up requests: the warm-up query is shown. */
+  warmup?: boolean;
 }
 
 const UID_MAX = 40;
@@ -55,7 +57,7 @@ export function dashboardUid(modelName: string): string {
 }
 
 /** The dashboard a stack's config asks for, reading the given data source. */
-export function dashboardInput(config: StackConfig, dataSource: { uid: string; name: string }): DashboardInput {
+export function dashboardInput(config: StackConfig, dataSource: { uid: string; name: string }, served: { warmup?: boolean } = {}): DashboardInput {
   return {
     title: config.dashboardTitle,
     uid: dashboardUid(config.modelName),
@@ -70,6 +72,7 @@ export function dashboardInput(config: StackConfig, dataSource: { uid: string; n
       latencyP95ThresholdMs: config.latencyP95ThresholdMs,
     },
     batching: config.batching !== undefined,
+    warmup: served.warmup ?? false,
   };
 }
 
@@ -226,7 +229,7 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
         .span(12),
     );
   const internals = internalsQueries(input.modelName);
-  for (const panel of insightPanels({ queries, internals, batching: input.batching ?? false, graph, query })) board.withPanel(panel);
+  for (const panel of insightPanels({ queries, internals, batching: input.batching ?? false, warmup: input.warmup ?? false, graph, query })) board.withPanel(panel);
   return board.build();
 }
 

@@ -24,6 +24,8 @@ export interface PanelKit {
   internals: InternalsQueries;
   /** TF Serving runs with --enable_batching: only then do the batching families have points. */
   batching: boolean;
+  /** The served version ships warm-up requests: only then is a warm-up recorded. */
+  warmup: boolean;
   graph(id: number, title: string, unit: string): timeseries.PanelBuilder;
   query(refId: string, expr: string, legend: string): prometheus.DataqueryBuilder;
 }
@@ -34,7 +36,7 @@ const rightAxis = (unit: string): dashboard.DynamicConfigValue[] => [
 ];
 
 /** The dashboard's view of what is served and where the time goes inside TF Serving. */
-export function insightPanels({ queries, internals, batching, graph, query }: PanelKit): timeseries.PanelBuilder[] {
+export function insightPanels({ queries, internals, batching, warmup, graph, query }: PanelKit): timeseries.PanelBuilder[] {
   const version = `v{{${MODEL_VERSION_LABEL}}}`;
   const panels = [
     graph(FIRST_ID, INSIGHT_PANEL_TITLES.byVersion, units.RequestsPerSecond)
@@ -73,20 +75,21 @@ export function insightPanels({ queries, internals, batching, graph, query }: Pa
         .span(12),
     );
   }
+  const loadTime = graph(FIRST_ID + 4, INSIGHT_PANEL_TITLES.loadTime, units.Seconds)
+    .description(
+      "How long the successful load of each version took, and its warm-up (only for a model that ships " +
+        "assets.extra/tf_serving_warmup_requests): the time a new version needs before it answers.",
+    )
+    .withTarget(query("A", internals.loadSecondsByPath, "load {{model_path}}"))
+    .span(12);
+  if (warmup) loadTime.withTarget(query("B", internals.warmupSecondsByPath, "warm-up {{model_path}} {{status}}"));
   panels.push(
     graph(FIRST_ID + 3, INSIGHT_PANEL_TITLES.loads, units.Short)
       .description("SavedModel load attempts of this model's versions since TF Serving started, by status (success or fail); any fail is TFServingModelLoadFailed's business.")
       .withTarget(query("A", internals.loadAttemptsByStatus, "{{status}}"))
       .decimals(0)
       .span(12),
-    graph(FIRST_ID + 4, INSIGHT_PANEL_TITLES.loadTime, units.Seconds)
-      .description(
-        "How long the successful load of each version took, and its warm-up (only for a model that ships " +
-          "assets.extra/tf_serving_warmup_requests): the time a new version needs before it answers.",
-      )
-      .withTarget(query("A", internals.loadSecondsByPath, "load {{model_path}}"))
-      .withTarget(query("B", internals.warmupSecondsByPath, "warm-up {{model_path}} {{status}}"))
-      .span(12),
+    loadTime,
     graph(FIRST_ID + 5, INSIGHT_PANEL_TITLES.graphRuns, units.Milliseconds)
       .description("TensorFlow graph executions: p95 (5m) and mean run time, and runs per second. Runs per second below requests per second: batching merges requests.")
       .withTarget(query("A", internals.recorded(RECORDED_INTERNALS.graphRunP95Ms5m), "p95"))

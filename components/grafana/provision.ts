@@ -18,6 +18,8 @@ export interface GrafanaContentArgs {
   queryUrl: pulumi.Input<string>;
   /** The query URL is outside this stack (see prometheusDataSourceSettings). */
   externalQueryUrl?: boolean;
+  /** The served version ships warm-up requests (the dashboard then shows their time). */
+  modelWarmup?: boolean;
   /** The login the query URL requires (the password a Pulumi secret). */
   basicAuth?: { username: string; password?: pulumi.Output<string> };
 }
@@ -55,7 +57,7 @@ export function provisionGrafanaContent(name: string, parent: pulumi.Resource, a
 
   const folder = new grafana.oss.Folder(`${name}-folder`, { uid: GRAFANA_FOLDER.uid, title: GRAFANA_FOLDER.title }, grafanaOpts);
 
-  const input = dashboardInput(config, PROMETHEUS_DATA_SOURCE);
+  const input = dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: args.modelWarmup });
   const dashboard = new grafana.oss.Dashboard(
     `${name}-dashboard`,
     { folder: folder.uid, configJson: dashboardJson(input), overwrite: true },

@@ -1,8 +1,13 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { dashboardInput, dashboardJson } from "../../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../../components/grafana/dataSource";
 import { INSIGHT_PANEL_TITLES } from "../../components/grafana/insightPanels";
 import { RECORDED, RECORDED_INTERNALS, internalsQueries, servingQueries } from "../../components/monitoring/promql";
+import { WARMUP_REQUESTS_FILE } from "../../components/serving/modelDir";
+import { makeModelDir, removeDir } from "../support/modelFixture";
+import { runProgram } from "../support/program";
 
 interface Panel {
   id: number;
@@ -12,9 +17,9 @@ interface Panel {
   fieldConfig?: { defaults: { unit?: string }; overrides: { matcher: { options: string }; properties: { id: string; value: unknown }[] }[] };
 }
 
-const panelsOf = (values: Record<string, string>) => {
+const panelsOf = (values: Record<string, string>, warmup = false) => {
   const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...values } });
-  return { config, panels: (JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))) as { panels: Panel[] }).panels };
+  return { config, panels: (JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup }))) as { panels: Panel[] }).panels };
 };
 
 describe("panels for the served version and TF Serving's internals", () => {
@@ -65,6 +70,12 @@ describe("panels for the served version and TF Serving's internals", () => {
     expect(internals.recorded(RECORDED_INTERNALS.runtimeP95Ms5m)).toBe(`${RECORDED_INTERNALS.runtimeP95Ms5m}{model_name="diabetes-prediction"}`);
   });
 
+  it("queries warm-up time only when the served version ships warm-up requests", () => {
+    expect(exprs(INSIGHT_PANEL_TITLES.loadTime)).toEqual([internals.loadSecondsByPath]);
+    const withWarmup = panelsOf({}, true).panels.find((candidate) => candidate.title === INSIGHT_PANEL_TITLES.loadTime)!;
+    expect(withWarmup.targets!.map((target) => target.expr)).toEqual([internals.loadSecondsByPath, internals.warmupSecondsByPath]);
+  });
+
   it("uses ms for latencies, seconds for load time and short for counts", () => {
     const unit = (title: string) => panel(title).fieldConfig!.defaults.unit;
     expect(unit(INSIGHT_PANEL_TITLES.runtime)).toBe("ms");
@@ -72,5 +83,29 @@ describe("panels for the served version and TF Serving's internals", () => {
     expect(unit(INSIGHT_PANEL_TITLES.loads)).toBe("short");
     expect(unit(INSIGHT_PANEL_TITLES.loadTime)).toBe("s");
     expect(unit(INSIGHT_PANEL_TITLES.graphRuns)).toBe("ms");
+  });
+});
+
+describe("the program tells the dashboard whether the served version warms up", () => {
+  const warmupQuery = (configJson: string) => configJson.includes("model_warmup_latency");
+  const dashboardOf = async (versions: string[], warmupIn?: string) => {
+    const modelDir = makeModelDir(versions, (root) => {
+      if (warmupIn) {
+        fs.mkdirSync(path.join(root, warmupIn, "assets.extra"), { recursive: true });
+        fs.writeFileSync(path.join(root, warmupIn, ...WARMUP_REQUESTS_FILE.split("/")), "records");
+      }
+    });
+    try {
+      const run = await runProgram({ stack: "dev", config: { modelDir } });
+      return run.one("grafana:oss/dashboard:Dashboard").inputs.configJson as string;
+    } finally {
+      removeDir(modelDir);
+    }
+  };
+
+  it("shows warm-up time for a served version with warm-up requests, not for one without (an older version's file does not count)", async () => {
+    expect(warmupQuery(await dashboardOf(["1"], "1"))).toBe(true);
+    expect(warmupQuery(await dashboardOf(["1"]))).toBe(false);
+    expect(warmupQuery(await dashboardOf(["1", "2"], "1"))).toBe(false);
   });
 });

@@ -195,7 +195,8 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
   // Batching on, so the batching panel is on the dashboard and its queries are checked too.
   const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", enableBatching: "true", ...FAST } });
   const rate = DEFAULT_BASE.ratePerSecond;
-  const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.flatMap(
+  // The simulated model ships warm-up requests, so the dashboard shows their time.
+  const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: true }))).panels.flatMap(
     (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
       (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
   ) as { key: string; expr: string }[];
@@ -511,7 +512,7 @@ describe("every dashboard query in push mode: the simulator, a real Prometheus a
   let simulator: Simulator | undefined;
   let receiver: PrometheusServer | undefined;
   let agent: ServerProcess | undefined;
-  const panelQueries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.flatMap(
+  const panelQueries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: true }))).panels.flatMap(
     (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
       (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
   ) as { key: string; expr: string }[];
