@@ -131,7 +131,7 @@ const prometheus = new Prometheus("prometheus", {
 // Our Grafana's server queries Prometheus by container name on the stack network. An existing Grafana gets the same
 // content through its service-account token and reads the configured store, or our Prometheus when it runs on this host.
 const external = config.externalGrafana;
-const modelWarmup = hasWarmupRequests(model.versions[model.versions.length - 1]);
+const modelWarmup = hasWarmupRequests(model.versions.find((version) => version.version === model.servedVersion)!);
 const grafana = external
   ? new ExistingGrafana("grafana", {
       config,

@@ -573,4 +573,12 @@ describe("every dashboard query in push mode: the simulator, a real Prometheus a
     const recorded = await receiver!.query(RECORDED_INTERNALS.runtimeP95Ms5m);
     expect(recorded.map((sample) => sample.metric)).toEqual([{ __name__: RECORDED_INTERNALS.runtimeP95Ms5m, model_name: config.modelName }]);
   }, 180_000);
+
+  it("fires TFServingModelLoadFailed for a version that fails to load, naming its path and the replica", async () => {
+    simulator!.failLoad("5");
+    const alert = await waitFor("TFServingModelLoadFailed to fire", 60_000, async () =>
+      (await receiver!.alerts()).find((candidate) => candidate.name === "TFServingModelLoadFailed" && candidate.state === "firing"),
+    );
+    expect(alert.labels).toMatchObject({ model_path: `/models/${config.modelName}/5`, replica: "replica-a", job: config.scrapeJobName, severity: "warning" });
+  }, 90_000);
 });
