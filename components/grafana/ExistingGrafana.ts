@@ -24,7 +24,6 @@ export class ExistingGrafana extends pulumi.ComponentResource {
   readonly dataSource: grafana.oss.DataSource;
   readonly folder: grafana.oss.Folder;
   readonly dashboard: grafana.oss.Dashboard;
-  readonly dashboardUid: string;
   readonly url: pulumi.Output<string>;
   readonly dashboardUrl: pulumi.Output<string>;
   /** No admin login of ours: the stack outputs keep their names, empty. */
@@ -49,7 +48,6 @@ export class ExistingGrafana extends pulumi.ComponentResource {
     this.dataSource = content.dataSource;
     this.folder = content.folder;
     this.dashboard = content.dashboard;
-    this.dashboardUid = content.dashboardUid;
     this.dashboardUrl = content.dashboardUrl;
     this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl });
   }

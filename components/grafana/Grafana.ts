@@ -40,7 +40,6 @@ export class Grafana extends pulumi.ComponentResource {
   readonly dashboard: grafana.oss.Dashboard;
   /** From this host, e.g. http://127.0.0.1:3000; resolves once the container is healthy. */
   readonly url: pulumi.Output<string>;
-  readonly dashboardUid: string;
   /** The dashboard's address; resolves once the dashboard is saved. */
   readonly dashboardUrl: pulumi.Output<string>;
   readonly adminUser: string;
@@ -114,7 +113,6 @@ export class Grafana extends pulumi.ComponentResource {
     this.dataSource = content.dataSource;
     this.folder = content.folder;
     this.dashboard = content.dashboard;
-    this.dashboardUid = content.dashboardUid;
     this.dashboardUrl = content.dashboardUrl;
     this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl, adminUser: this.adminUser });
   }

@@ -66,5 +66,5 @@ export function provisionGrafanaContent(name: string, parent: pulumi.Resource, a
   );
 
   const dashboardUrl = pulumi.all([args.grafanaUrl, dashboard.id]).apply(([url]) => `${url}/d/${input.uid}`);
-  return { dataSource, folder, dashboard, dashboardUrl, dashboardUid: input.uid };
+  return { dataSource, folder, dashboard, dashboardUrl };
 }

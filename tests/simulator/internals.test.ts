@@ -54,9 +54,9 @@ describe("TF Serving internals in the simulator", () => {
     predict(metrics, 20);
     metrics.runBatch();
     metrics.runBatch(); // nothing queued: no batch
-    const queue = ':tensorflow:serving:batching_session:queuing_latency{thread_pool_name="batch_threads"}'.replace("{", "_count{");
-    expect(value(metrics, queue)).toBe(4);
-    expect(value(metrics, queue.replace("_count", "_sum"))).toBeCloseTo(4 * 20_000 * QUEUE_SHARE);
+    const queue = (suffix: string) => `:tensorflow:serving:batching_session:queuing_latency_${suffix}{thread_pool_name="batch_threads"}`;
+    expect(value(metrics, queue("count"))).toBe(4);
+    expect(value(metrics, queue("sum"))).toBeCloseTo(4 * 20_000 * QUEUE_SHARE);
     expect(value(metrics, ":tensorflow:serving:batching_session:input_batch_size_count{}")).toBe(4);
     expect(value(metrics, ":tensorflow:serving:batching_session:input_batch_size_sum{}")).toBe(4);
     expect(value(metrics, ":tensorflow:serving:batching_session:processed_batch_size_count{}")).toBe(2);
