@@ -5,7 +5,7 @@
  *                  (+ agent, push)         │ scrape mode: Prometheus scrapes the serving endpoint
  *                                          │ push mode: every replica's agent remote-writes (basic auth)
  *                                          v
- *                                      Prometheus ──> Grafana (data source, dashboard)
+ *                                      Prometheus ──> Grafana (data source, dashboard): ours, or an existing one
  *                                          │ optional remoteWrite
  *                                          v
  *                                      distributed store (Mimir, Thanos Receive, VictoriaMetrics)
@@ -13,6 +13,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BUNDLED_MODEL_DIR, loadStackConfig, secretConfig } from "./components/config";
+import { DeployMarker } from "./components/grafana/deployMarker";
+import { ExistingGrafana } from "./components/grafana/ExistingGrafana";
 import { Grafana } from "./components/grafana/Grafana";
 import { Alertmanager } from "./components/monitoring/Alertmanager";
 import { PROMETHEUS_PORT } from "./components/monitoring/prometheusConfig";
@@ -24,8 +26,8 @@ import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
+import { hasWarmupRequests, scanModelDir } from "./components/serving/modelDir";
 import { stackLabels } from "./components/shared/dockerLabels";
-import { scanModelDir } from "./components/serving/modelDir";
 
 const config = loadStackConfig(__dirname);
 const stackPrefix = `tfserving-${config.stack}`;
@@ -56,7 +58,7 @@ const image = new TfServingImage("tfserving", {
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
     platform: config.imagePlatform,
-    agent: push ? agentSpec(config, receiverUrl, receiverCertificate) : undefined,
+    agent: push ? agentSpec(config, receiverUrl, receiverCertificate, model.servedVersion) : undefined,
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,
@@ -69,8 +71,10 @@ const network = new docker.Network("stack-network", { name: stackPrefix, labels:
 
 let serving: ServingEndpoint;
 let railway: RailwayService | undefined;
+/** What runs the served version; the deploy marker is written after it. */
+let deployed: pulumi.Resource;
 if (config.deployTarget === "local") {
-  serving = new LocalServing("serving", {
+  const local = new LocalServing("serving", {
     imageRef: image.imageRef,
     networkName: network.name,
     containerName: `${stackPrefix}-serving`,
@@ -81,7 +85,9 @@ if (config.deployTarget === "local") {
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
     receiverPassword: receiverCredentials?.password,
     stack: config.stack,
-  }).endpoint;
+  });
+  serving = local.endpoint;
+  deployed = local;
 } else {
   railway = new RailwayService("serving", {
     contextDir: image.contextDir,
@@ -99,6 +105,7 @@ if (config.deployTarget === "local") {
     receiverPasswordHash: receiverCredentials?.passwordHash,
   });
   serving = railway.endpoint;
+  deployed = railway;
 }
 
 // Alertmanager only when a webhook is configured; the URL stays a Pulumi secret throughout.
@@ -112,6 +119,7 @@ const alertmanager = webhookUrl
 const prometheus = new Prometheus("prometheus", {
   config,
   serving: push ? undefined : serving,
+  modelVersion: model.servedVersion,
   receiver: receiverCredentials && {
     password: receiverCredentials.password,
     passwordHash: receiverCredentials.passwordHash,
@@ -125,13 +133,44 @@ const prometheus = new Prometheus("prometheus", {
   alertmanagerTarget: alertmanager?.target,
 });
 
-// Grafana's server queries Prometheus by container name on the stack network.
-const grafana = new Grafana("grafana", {
-  config,
-  networkName: network.name,
-  namePrefix: stackPrefix,
-  prometheusInternalUrl: prometheus.internalUrl,
-  prometheusBasicAuth: prometheus.basicAuth,
+// Our Grafana's server queries Prometheus by container name on the stack network. An existing Grafana gets the same
+// content through its service-account token and reads the configured store, or our Prometheus when it runs on this host.
+const external = config.externalGrafana;
+const modelWarmup = hasWarmupRequests(model.versions.find((version) => version.version === model.servedVersion)!);
+const grafana = external
+  ? new ExistingGrafana("grafana", {
+      config,
+      grafana: external,
+      token: secretConfig("existingGrafanaToken")!, // required with existingGrafanaUrl by parseStackConfig
+      query: external.dataSourceUrl
+        ? {
+            url: external.dataSourceUrl,
+            external: true,
+            basicAuth: external.dataSourceUsername ? { username: external.dataSourceUsername, password: secretConfig("grafanaDataSourcePassword") } : undefined,
+          }
+        : { url: prometheus.url, external: false, basicAuth: prometheus.basicAuth },
+      modelWarmup,
+    })
+  : new Grafana("grafana", {
+      config,
+      networkName: network.name,
+      namePrefix: stackPrefix,
+      prometheusInternalUrl: prometheus.internalUrl,
+      prometheusBasicAuth: prometheus.basicAuth,
+      modelWarmup,
+    });
+
+// Every deploy that changes what is served (a new build-context digest, so a new image tag) leaves a marker.
+new DeployMarker("deploy-marker", {
+  provider: grafana.provider,
+  facts: pulumi.all([image.imageRef, railway?.deploymentId]).apply(([imageRef, railwayDeploymentId]) => ({
+    modelName: config.modelName,
+    modelVersion: model.servedVersion,
+    imageRef,
+    stack: config.stack,
+    ...(railwayDeploymentId ? { railwayDeploymentId } : {}),
+  })),
+  after: [deployed],
 });
 
 const urls = serving.url.apply((url) => servingUrls(url, config.modelName, config.servedMetricsPath));

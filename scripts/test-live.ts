@@ -15,6 +15,8 @@ import type { ConfigMap, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { BUNDLED_MODEL_DIR, DEFAULT_IMAGES, PROJECT, durationMs, parseStackConfig } from "../components/config/stackConfig";
 import { PANEL_TITLES, dashboardInput, buildDashboard, dashboardUid } from "../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../components/grafana/dataSource";
+import { DEPLOY_TAG } from "../components/grafana/deployMarker";
+import { scanModelDir } from "../components/serving/modelDir";
 import { SAMPLE_PREDICTIONS_ASSET, loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
 import { beforeUp, stackEffects } from "./automation/beforeUp";
@@ -174,6 +176,9 @@ async function main(): Promise<number> {
     await phases.run("Grafana refuses anonymous access", () => checks.checkAnonymousRefused(grafanaUrl, uid));
     await phases.run("Grafana data source health", () => checks.checkDataSourceHealth(grafanaUrl, auth, PROMETHEUS_DATA_SOURCE.uid));
     await phases.run("Grafana dashboard has every panel", () => checks.checkDashboardPanels(grafanaUrl, auth, uid, Object.values(PANEL_TITLES)));
+    await phases.run("Grafana deploy marker", () =>
+      checks.checkDeployMarker(grafanaUrl, auth, [DEPLOY_TAG, model], scanModelDir(stackConfig.modelDirAbsolute, stackConfig.modelDir).servedVersion),
+    );
     const throughput = queries.find((query) => query.key.startsWith(PANEL_TITLES.throughput))!;
     await phases.run("Grafana /api/ds/query returns frames", () => checks.checkPanelQuery(grafanaUrl, auth, { uid: PROMETHEUS_DATA_SOURCE.uid, type: PROMETHEUS_DATA_SOURCE.type }, throughput));
 
@@ -201,7 +206,7 @@ async function main(): Promise<number> {
       return `${formatChanges(again.summary.resourceChanges)}; ${model} AVAILABLE again`;
     }, { handlesInterrupt: true });
 
-    await phases.run("one-byte model change previews image + serving container", async () => {
+    await phases.run("one-byte model change previews image + serving container + deploy marker", async () => {
       const copy = path.join(workDir, "model-copy");
       fs.cpSync(path.join(PROJECT_DIR, BUNDLED_MODEL_DIR), copy, { recursive: true });
       const version = fs.readdirSync(copy).find((name) => /^\d+$/.test(name));
@@ -214,7 +219,8 @@ async function main(): Promise<number> {
         const events: Parameters<typeof plannedSteps>[0] = [];
         await live.preview({ onEvent: (event) => events.push(event), signal: cancelPulumi.signal });
         return checkChangedExactly(plannedSteps(events), {
-          required: ["docker:index/image:Image::tfserving", "docker:index/container:Container::serving"],
+          // A new image is a new deploy: its marker is replaced (the old annotation stays in Grafana).
+          required: ["docker:index/image:Image::tfserving", "docker:index/container:Container::serving", "grafana:oss/annotation:Annotation::deploy-marker"],
           dependents: ["command:local:Command::serving-ready", `pulumi:pulumi:Stack::${PROJECT}-${stackName}`],
         });
       } finally {

@@ -36,23 +36,27 @@ describe("program determinism", () => {
     expect(inputs).not.toMatch(/20\d\d-\d\d-\d\dT\d\d:\d\d/);
   });
 
-  it("changes only the image and what runs it when one byte of the model changes", async () => {
+  it("changes only the image, what runs it and the deploy marker when one byte of the model changes", async () => {
     const before = await runProgram(stackRunOptions("dev", modelDir));
     const weights = path.join(modelDir, "1763528202", "variables", "variables.data-00000-of-00001");
     const bytes = fs.readFileSync(weights);
     bytes[0] ^= 0xff;
     fs.writeFileSync(weights, bytes);
     const after = await runProgram(stackRunOptions("dev", modelDir));
-    expect(changedResources(before, after)).toEqual(["docker:index/container:Container/serving", "docker:index/image:Image/tfserving"]);
+    expect(changedResources(before, after)).toEqual([
+      "docker:index/container:Container/serving",
+      "docker:index/image:Image/tfserving",
+      "grafana:oss/annotation:Annotation/deploy-marker",
+    ]);
     expect(after.outputs.contextHash).not.toBe(before.outputs.contextHash);
   });
 
-  it("in prod, a changed model byte redeploys to Railway and changes nothing else", async () => {
+  it("in prod, a changed model byte redeploys to Railway and marks the deploy, and changes nothing else", async () => {
     const prod = () => runProgram(stackRunOptions("prod", modelDir));
     const first = await prod();
     expect(changedResources(first, await prod())).toEqual([]);
     const weights = path.join(modelDir, "1763528202", "saved_model.pb");
     fs.appendFileSync(weights, "x");
-    expect(changedResources(first, await prod())).toEqual(["command:local:Command/serving-deploy"]);
+    expect(changedResources(first, await prod())).toEqual(["command:local:Command/serving-deploy", "grafana:oss/annotation:Annotation/deploy-marker"]);
   });
 });

@@ -44,7 +44,7 @@ describe("monitoring under mocks", () => {
     const job = config.scrape_configs[0];
     expect(job).toMatchObject({ job_name: "tf-serving-local", scheme: "http", metrics_path: "/monitoring/prometheus/metrics" });
     // The serving container's name on the shared network, at its in-container REST port.
-    expect(job.static_configs).toEqual([{ targets: [`${serving.inputs.name}:8501`] }]);
+    expect(job.static_configs).toEqual([{ targets: [`${serving.inputs.name}:8501`], labels: { model_version: "1763528202" } }]);
     expect((serving.inputs.networksAdvanced as { name: string }[])[0].name).toBe("tfserving-dev");
     expect(config.alerting).toBeUndefined();
     expect(config.rule_files).toEqual([PROMETHEUS_PATHS.rules]);
@@ -61,7 +61,7 @@ describe("monitoring under mocks", () => {
     const job = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string).scrape_configs[0];
     expect(run.outputs.railwayDomain).toBe(MOCK_DEPLOYED.host);
     expect(job).toMatchObject({ job_name: "tf-serving-railway", scheme: "https", metrics_path: "/monitoring/prometheus/metrics" });
-    expect(job.static_configs).toEqual([{ targets: [run.outputs.railwayDomain] }]);
+    expect(job.static_configs).toEqual([{ targets: [run.outputs.railwayDomain], labels: { model_version: "1763528202" } }]);
     expect(job.tls_config).toBeUndefined();
     expect(prometheus.inputs.name).toBe("tfserving-prod-prometheus");
     expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ internal: 9090, external: 9090, ip: "127.0.0.1" })]);

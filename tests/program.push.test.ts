@@ -49,6 +49,8 @@ describe("push mode under mocks", () => {
     const agent = parse(contextFile("dev", "config/agent.yml"));
     expect(agent.remote_write[0].url).toBe("http://tfserving-dev-prometheus:9090/api/v1/write");
     expect(agent.scrape_configs[0]).toMatchObject({ job_name: "tf-serving-local", static_configs: [{ targets: ["127.0.0.1:8501"] }] });
+    // The version the image serves labels every pushed series.
+    expect(agent.global.external_labels.model_version).toBe("1763528202");
     expect(dockerfile + JSON.stringify(agent)).not.toContain(RECEIVER_PASSWORD);
 
     // The serving container gets the password as a secret variable only.

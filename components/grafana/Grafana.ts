@@ -7,13 +7,12 @@ import { CONTAINER_REPLACE_ON_CHANGES, KEEP_VOLUME_ON_LABEL_CHANGE } from "../sh
 import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { adminResetEntrypoint } from "./adminReset";
-import { dashboardInput, dashboardJson } from "./dashboard";
-import { PROMETHEUS_DATA_SOURCE, prometheusDataSourceSettings } from "./dataSource";
+import { provisionGrafanaContent } from "./provision";
 
 export const GRAFANA_PORT = 3000;
 /** The image's data path: SQLite database (users, data sources, dashboards) and plugins. */
 export const GRAFANA_DATA_PATH = "/var/lib/grafana";
-export const GRAFANA_FOLDER = { uid: "tfserving", title: "TF Serving" } as const;
+export { GRAFANA_FOLDER } from "./provision";
 
 export interface GrafanaArgs {
   config: StackConfig;
@@ -24,6 +23,8 @@ export interface GrafanaArgs {
   prometheusInternalUrl: pulumi.Input<string>;
   /** Push mode: the login Prometheus requires (the password a Pulumi secret). */
   prometheusBasicAuth?: { username: string; password: pulumi.Output<string> };
+  /** The served version ships warm-up requests. */
+  modelWarmup?: boolean;
 }
 
 /**
@@ -110,47 +111,19 @@ export class Grafana extends pulumi.ComponentResource {
       { url: this.url, auth: pulumi.interpolate`${this.adminUser}:${this.adminPassword}` },
       { parent: this, dependsOn: [this.container] },
     );
-    const grafanaOpts: pulumi.CustomResourceOptions = { parent: this, provider: this.provider, dependsOn: [this.container] };
-
-    const settings = pulumi
-      .output(args.prometheusInternalUrl)
-      .apply((url) => prometheusDataSourceSettings({ url, scrapeInterval: config.scrapeInterval, basicAuthUser: args.prometheusBasicAuth?.username }));
-    const basicAuth = args.prometheusBasicAuth;
-    this.dataSource = new grafana.oss.DataSource(
-      `${name}-prometheus`,
-      {
-        uid: PROMETHEUS_DATA_SOURCE.uid,
-        name: PROMETHEUS_DATA_SOURCE.name,
-        type: PROMETHEUS_DATA_SOURCE.type,
-        url: settings.url,
-        accessMode: settings.accessMode,
-        isDefault: settings.isDefault,
-        jsonDataEncoded: settings.jsonDataEncoded,
-        ...(basicAuth
-          ? {
-              basicAuthEnabled: true,
-              basicAuthUsername: basicAuth.username,
-              secureJsonDataEncoded: pulumi.secret(basicAuth.password.apply((password) => JSON.stringify({ basicAuthPassword: password }))),
-            }
-          : {}),
-      },
-      grafanaOpts,
-    );
-
-    this.folder = new grafana.oss.Folder(`${name}-folder`, { uid: GRAFANA_FOLDER.uid, title: GRAFANA_FOLDER.title }, grafanaOpts);
-
-    // The legacy dashboard API resource on purpose, also with Grafana 13: the provider (4.44) still supports it
-    // there and normalizes what it reads back (ids, version); apps/v1beta1 keeps Grafana's answer verbatim, and
-    // moving to it would create the same uid under a new resource, then delete it with the old one.
-    const input = dashboardInput(config, PROMETHEUS_DATA_SOURCE);
-    this.dashboard = new grafana.oss.Dashboard(
-      `${name}-dashboard`,
-      { folder: this.folder.uid, configJson: dashboardJson(input), overwrite: true },
-      // Panels name the data source by uid; saving them first would show "data source not found" until it exists.
-      { ...grafanaOpts, dependsOn: [this.container, this.dataSource] },
-    );
-
-    this.dashboardUrl = pulumi.all([this.url, this.dashboard.id]).apply(([url]) => `${url}/d/${input.uid}`);
+    const content = provisionGrafanaContent(name, this, {
+      config,
+      provider: this.provider,
+      dependsOn: [this.container],
+      grafanaUrl: this.url,
+      queryUrl: args.prometheusInternalUrl,
+      basicAuth: args.prometheusBasicAuth,
+      modelWarmup: args.modelWarmup,
+    });
+    this.dataSource = content.dataSource;
+    this.folder = content.folder;
+    this.dashboard = content.dashboard;
+    this.dashboardUrl = content.dashboardUrl;
     this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl, adminUser: this.adminUser });
   }
 }

@@ -7,7 +7,9 @@ import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
 import { StackConfig } from "../config/stackConfig";
-import { AlertThresholds, detectorSeries, servingQueries } from "../monitoring/promql";
+import { AlertThresholds, detectorSeries, internalsQueries, servingQueries } from "../monitoring/promql";
+import { deployAnnotationQuery } from "./deployMarker";
+import { insightPanels } from "./insightPanels";
 
 /** Panel titles are a contract: tests and the end-to-end suite find panels by them. */
 export const PANEL_TITLES = {
@@ -38,6 +40,10 @@ export interface DashboardInput {
   dataSourceName: string;
   /** The alert thresholds, drawn on the panels whose alerts use them. */
   thresholds: DashboardThresholds;
+  /** TF Serving runs with --enable_batching: the batching panel is shown. */
+  batching?: boolean;
+  /** The served version ships warm-up requests: the warm-up query is shown. */
+  warmup?: boolean;
 }
 
 const UID_MAX = 40;
@@ -51,7 +57,7 @@ export function dashboardUid(modelName: string): string {
 }
 
 /** The dashboard a stack's config asks for, reading the given data source. */
-export function dashboardInput(config: StackConfig, dataSource: { uid: string; name: string }): DashboardInput {
+export function dashboardInput(config: StackConfig, dataSource: { uid: string; name: string }, served: { warmup?: boolean } = {}): DashboardInput {
   return {
     title: config.dashboardTitle,
     uid: dashboardUid(config.modelName),
@@ -65,6 +71,8 @@ export function dashboardInput(config: StackConfig, dataSource: { uid: string; n
       errorRatioThreshold: config.errorRatioThreshold,
       latencyP95ThresholdMs: config.latencyP95ThresholdMs,
     },
+    batching: config.batching !== undefined,
+    warmup: served.warmup ?? false,
   };
 }
 
@@ -95,13 +103,14 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
       .height(8);
   const { thresholds } = input;
 
-  return new dashboard.DashboardBuilder(input.title)
+  const board = new dashboard.DashboardBuilder(input.title)
     .uid(input.uid)
     .description(`TensorFlow Serving metrics of model ${input.modelName} (scrape job ${input.jobName}), managed by Pulumi.`)
     .tags(["tfserving", input.modelName])
     .time({ from: "now-1h", to: "now" })
     .refresh("30s")
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .annotation(deployAnnotationQuery(input.modelName))
     .withPanel(
       new stat.PanelBuilder()
         .id(1)
@@ -218,8 +227,10 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
         .thresholds(steps([base("green"), step(thresholds.latencyP95ThresholdMs, "red")]))
         .thresholdsStyle(thresholdLine())
         .span(12),
-    )
-    .build();
+    );
+  const internals = internalsQueries(input.modelName);
+  for (const panel of insightPanels({ queries, internals, batching: input.batching ?? false, warmup: input.warmup ?? false, graph, query })) board.withPanel(panel);
+  return board.build();
 }
 
 /** The dashboard as the provider's configJson: same input, same text, so `pulumi up` never sees a diff. */

@@ -16,6 +16,11 @@ export interface PrometheusDataSourceInput {
   scrapeInterval: string;
   /** Push mode: Prometheus requires the receiver login; the password goes in secureJsonData, set by the caller. */
   basicAuthUser?: string;
+  /**
+   * A query URL outside this stack (a store such as Grafana Cloud or Mimir): it keeps its API prefix
+   * (/api/prom, /prometheus) and its certificate is verified like any public one.
+   */
+  external?: boolean;
 }
 
 export interface PrometheusDataSourceSettings {
@@ -32,7 +37,7 @@ export interface PrometheusDataSourceSettings {
 
 /** Arguments for the provider's DataSource; jsonData is serialized here so its text never changes between runs. */
 export function prometheusDataSourceSettings(input: PrometheusDataSourceInput): PrometheusDataSourceSettings {
-  if (!/^https?:\/\/[^/\s]+$/.test(input.url)) {
+  if (!input.external && !/^https?:\/\/[^/\s]+$/.test(input.url)) {
     throw new Error(`Prometheus data source URL "${input.url}" must be http(s)://host[:port] without a path`);
   }
   const jsonData = {
@@ -43,7 +48,7 @@ export function prometheusDataSourceSettings(input: PrometheusDataSourceInput): 
     timeInterval: input.scrapeInterval,
     // The receiver's certificate names its public host, not the container name Grafana dials on the private
     // stack network; the connection is still encrypted and the login still checked.
-    ...(input.url.startsWith("https:") ? { tlsSkipVerify: true } : {}),
+    ...(input.url.startsWith("https:") && !input.external ? { tlsSkipVerify: true } : {}),
   };
   return {
     uid: PROMETHEUS_DATA_SOURCE.uid,

@@ -38,6 +38,8 @@ export interface PrometheusArgs {
   config: StackConfig;
   /** What to scrape in scrape mode; undefined in push mode, where the agents push. */
   serving?: Pick<ServingEndpoint, "scrapeTarget" | "scrapeScheme">;
+  /** The version TF Serving serves: the scrape labels every series with it (push mode: the agents do). */
+  modelVersion?: string;
   /** Set in push mode. */
   receiver?: ReceiverArgs;
   forwarding?: ForwardingArgs;
@@ -86,6 +88,7 @@ export class Prometheus extends pulumi.ComponentResource {
       ...(args.alertmanagerTarget ? { alertmanagerTargets: [args.alertmanagerTarget] } : {}),
       ...(receiver ? { receiver: { tls } } : {}),
       ...(remoteWrite ? { remoteWrite } : {}),
+      ...(args.modelVersion !== undefined ? { modelVersion: args.modelVersion } : {}),
     };
     const prometheusYml = args.serving
       ? pulumi

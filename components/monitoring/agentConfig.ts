@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { AGENT_LISTEN_PORT } from "../config/stackConfig";
 import { ServingScrapeJob, checkScrapeTarget } from "./prometheusConfig";
+import { MODEL_VERSION_LABEL } from "./promql";
 import { RECEIVER_USER } from "./receiverConfig";
 
 /**
@@ -34,6 +35,8 @@ export interface AgentConfigInput {
   receiverUrl: string;
   /** Trust the receiver's own certificate (receiverTlsCertFile) instead of the system roots. */
   trustReceiverCertificate: boolean;
+  /** The version TF Serving serves in this image, put on every pushed series as `model_version`. */
+  modelVersion?: string;
 }
 
 /** The agent's prometheus.yml as an object: scrape the local server, remote-write 1.0 with basic auth. */
@@ -54,7 +57,11 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
     global: {
       scrape_interval: job.scrapeInterval,
       scrape_timeout: job.scrapeTimeout,
-      external_labels: { replica: `\${${AGENT_LABEL_ENV.replica}}`, region: `\${${AGENT_LABEL_ENV.region}}` },
+      external_labels: {
+        replica: `\${${AGENT_LABEL_ENV.replica}}`,
+        region: `\${${AGENT_LABEL_ENV.region}}`,
+        ...(input.modelVersion !== undefined ? { [MODEL_VERSION_LABEL]: input.modelVersion } : {}),
+      },
     },
     scrape_configs: [
       {

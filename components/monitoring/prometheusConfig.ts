@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { PROMETHEUS_SELF_JOB, StackConfig, durationMs } from "../config/stackConfig";
+import { MODEL_VERSION_LABEL } from "./promql";
 import { RECEIVER_PATHS, RECEIVER_USER } from "./receiverConfig";
 
 /** Where the Prometheus container reads its files; the image's defaults for config and TSDB. */
@@ -27,6 +28,8 @@ export interface ServingScrapeJob {
   scrapeInterval: string;
   scrapeTimeout: string;
   tlsConfig?: ScrapeTlsConfig;
+  /** The version TF Serving serves, put on every scraped series as `model_version` (TF Serving exports none). */
+  modelVersion?: string;
 }
 
 /** Forwarding everything this Prometheus stores to a distributed store (remoteWrite* config keys). */
@@ -97,9 +100,10 @@ export function prometheusConfigInput(
   endpoint: { target: string; scheme: "http" | "https" } | undefined,
   extra: Pick<PrometheusConfigInput, "ruleFiles" | "selfScrapeTarget" | "alertmanagerTargets" | "receiver" | "remoteWrite"> & {
     tlsConfig?: ScrapeTlsConfig;
+    modelVersion?: string;
   } = {},
 ): PrometheusConfigInput {
-  const { tlsConfig, ...rest } = extra;
+  const { tlsConfig, modelVersion, ...rest } = extra;
   return {
     monitorLabel: config.prometheusMonitorLabel,
     globalScrapeInterval: config.globalScrapeInterval,
@@ -114,6 +118,7 @@ export function prometheusConfigInput(
             scrapeInterval: config.scrapeInterval,
             scrapeTimeout: config.scrapeTimeout,
             ...(tlsConfig ? { tlsConfig } : {}),
+            ...(modelVersion !== undefined ? { modelVersion } : {}),
           },
         }
       : {}),
@@ -204,7 +209,8 @@ function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
     metrics_path: job.metricsPath,
     scheme: job.scheme,
     ...(job.tlsConfig ? { tls_config: job.tlsConfig } : {}),
-    static_configs: [{ targets: [job.target] }],
+    // A target label reaches every series of the scrape, `up` included; a deploy of another version starts new series.
+    static_configs: [{ targets: [job.target], ...(job.modelVersion !== undefined ? { labels: { [MODEL_VERSION_LABEL]: job.modelVersion } } : {}) }],
   };
 }
 

@@ -19,6 +19,13 @@ export const METRICS = {
 } as const;
 
 /**
+ * The served model version on every TF Serving series (TF Serving exports none, tensorflow/serving#1970): a
+ * target label in scrape mode, an external label of each replica's agent in push mode. Only the by-version
+ * views group by it; every other aggregate sums it away, so a deploy neither splits nor resets a total.
+ */
+export const MODEL_VERSION_LABEL = "model_version";
+
+/**
  * `scrape`: our Prometheus scrapes one serving endpoint (one replica). `push`: a Prometheus agent in
  * every replica scrapes its own server and remote-writes to our Prometheus.
  */
@@ -57,6 +64,10 @@ export interface ServingQueries {
   requestRateByReplica(window: Window): string;
   /** A latency quantile per replica, in ms. */
   latencyQuantileMsByReplica(quantile: number, window: Window): string;
+  /** Request rate per served model version (the `model_version` label); two lines while a deploy's windows overlap. */
+  requestRateByVersion(window: Window): string;
+  /** A latency quantile per served model version, in ms. */
+  latencyQuantileMsByVersion(quantile: number, window: Window): string;
   /** Health of the TF Serving scrape: our Prometheus' scrape in scrape mode, each replica's agent scrape in push mode. */
   targetUp: string;
   /** Non-empty when the job has no series at all: never scraped (scrape mode), or no replica pushed for a while (push mode). */
@@ -89,6 +100,9 @@ export function servingQueries(modelName: string, jobName: string, mode: Metrics
     counterResets: (window) => `max(resets(${requests}[${window}]))`,
     requestRateByReplica: (window) => `sum by (replica) (rate(${requests}[${window}]))`,
     latencyQuantileMsByReplica: (quantile, window) => `histogram_quantile(${quantile}, sum by (replica, le) (${latencyBuckets(window)})) / 1000`,
+    requestRateByVersion: (window) => `sum by (${MODEL_VERSION_LABEL}) (rate(${requests}[${window}]))`,
+    latencyQuantileMsByVersion: (quantile, window) =>
+      `histogram_quantile(${quantile}, sum by (${MODEL_VERSION_LABEL}, le) (${latencyBuckets(window)})) / 1000`,
     targetUp,
     // A pushed series stays visible for the 5m lookback after its last sample; absent_over_time notices sooner.
     targetMissing: mode === "push" ? `absent_over_time(${targetUp}[${PUSH_FRESHNESS_WINDOW}])` : `absent(${targetUp})`,
@@ -165,5 +179,100 @@ export function recordingExpressions(queries: ServingQueries): { record: string;
     { record: RECORDED.meanLatencyMs5m, expr: queries.meanLatencyMs("5m") },
     { record: RECORDED.p95LatencyMs5m, expr: queries.latencyQuantileMs(0.95, "5m") },
     { record: RECORDED.p99LatencyMs5m, expr: queries.latencyQuantileMs(0.99, "5m") },
+  ];
+}
+
+/**
+ * TF Serving's internals: where the time goes (model runtime, batching queue, graph runs) and how loading
+ * went. Names, labels and units as TF Serving 2.20 and its TensorFlow export them (see shared/TFSERVING.md).
+ * The batching, graph and load families carry no `model_name`: they are the server's, which serves one model.
+ */
+export const INTERNAL_METRICS = {
+  /** Histogram, us; model_name, API, runtime. The session run alone, successful runs only. */
+  runtimeLatency: METRICS.runtimeLatency,
+  /** Histogram, us; thread_pool_name. Only with --enable_batching (the TYPE line prints either way). */
+  queuingLatency: ":tensorflow:serving:batching_session:queuing_latency",
+  /** Histograms of rows, no labels; registered at the first batch. */
+  inputBatchSize: ":tensorflow:serving:batching_session:input_batch_size",
+  processedBatchSize: ":tensorflow:serving:batching_session:processed_batch_size",
+  /** Counter; model_path (the version directory), status `success` or `fail`. */
+  loadAttempts: ":tensorflow:cc:saved_model:load_attempt_count",
+  /** Counter of microseconds spent in successful loads; model_path. */
+  loadLatency: ":tensorflow:cc:saved_model:load_latency",
+  /** Histogram, us; model_path, status (`OK` or the error). Only for a model with assets.extra/tf_serving_warmup_requests. */
+  warmupLatency: ":tensorflow:serving:model_warmup_latency",
+  /** Counters, no labels: graph executions and the microseconds they took. */
+  graphRuns: ":tensorflow:core:graph_runs",
+  graphRunTime: ":tensorflow:core:graph_run_time_usecs",
+  /** Histogram, us, no labels. */
+  graphRunTimeHistogram: ":tensorflow:core:graph_run_time_usecs_histogram",
+} as const;
+
+export interface InternalsQueries {
+  /** Mean REST predict latency minus mean model runtime, in ms: parsing, serialization and queueing around the model. */
+  timeOutsideModelMs(window: Window): string;
+  /** A quantile of the model's session runtime, in ms. */
+  runtimeQuantileMs(quantile: number, window: Window): string;
+  /** A quantile of the time requests wait in the batching queue, in ms. */
+  queuingQuantileMs(quantile: number, window: Window): string;
+  /** Mean rows per request entering the batcher, and per batch the model ran. */
+  meanInputBatchSize(window: Window): string;
+  meanProcessedBatchSize(window: Window): string;
+  /** Load attempts of this model's versions since the server started, by status. */
+  loadAttemptsByStatus: string;
+  /** Time the successful loads of each version took, in seconds. */
+  loadSecondsByPath: string;
+  /** Mean warm-up time of each version, by status, in seconds. */
+  warmupSecondsByPath: string;
+  /** Graph executions per second, and their mean and quantile time in ms. */
+  graphRunRate(window: Window): string;
+  meanGraphRunMs(window: Window): string;
+  graphRunQuantileMs(quantile: number, window: Window): string;
+  /** Non-empty per version (and replica) whose load failed and that has not loaded since. */
+  failedLoads: string;
+  /** A recorded series of this model (the rules add `model_name` to every recorded series). */
+  recorded(record: string): string;
+}
+
+export function internalsQueries(modelName: string): InternalsQueries {
+  const m = INTERNAL_METRICS;
+  const model = `model_name=${labelValue(modelName)}`;
+  // TF Serving loads <model_base_path>/<model_name>/<version>; the path is the only model reference these families carry.
+  const paths = `model_path=~${labelValue(`.*/${modelName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/[0-9]+/?`)}`;
+  const mean = (family: string, selector: string, window: Window) =>
+    `sum(rate(${family}_sum${selector}[${window}])) / sum(rate(${family}_count${selector}[${window}]))`;
+  const quantile = (q: number, family: string, selector: string, window: Window) =>
+    `histogram_quantile(${q}, sum by (le) (rate(${family}_bucket${selector}[${window}]))) / 1000`;
+  const requestSelector = `{${model},API="predict",entrypoint="REST"}`;
+  const loads = (status: string) => `sum by (model_path, replica) (${m.loadAttempts}{${paths},status="${status}"})`;
+  return {
+    timeOutsideModelMs: (window) => `(${mean(METRICS.requestLatency, requestSelector, window)} - ${mean(m.runtimeLatency, `{${model}}`, window)}) / 1000`,
+    runtimeQuantileMs: (q, window) => quantile(q, m.runtimeLatency, `{${model}}`, window),
+    queuingQuantileMs: (q, window) => quantile(q, m.queuingLatency, "", window),
+    meanInputBatchSize: (window) => mean(m.inputBatchSize, "", window),
+    meanProcessedBatchSize: (window) => mean(m.processedBatchSize, "", window),
+    loadAttemptsByStatus: `sum by (status) (${m.loadAttempts}{${paths}})`,
+    loadSecondsByPath: `sum by (model_path) (${m.loadLatency}{${paths}}) / 1e6`,
+    warmupSecondsByPath: `sum by (model_path, status) (${m.warmupLatency}_sum{${paths}}) / sum by (model_path, status) (${m.warmupLatency}_count{${paths}}) / 1e6`,
+    graphRunRate: (window) => `sum(rate(${m.graphRuns}[${window}]))`,
+    meanGraphRunMs: (window) => `sum(rate(${m.graphRunTime}[${window}])) / sum(rate(${m.graphRuns}[${window}])) / 1000`,
+    graphRunQuantileMs: (q, window) => quantile(q, m.graphRunTimeHistogram, "", window),
+    failedLoads: `${loads("fail")} > 0 unless on (model_path, replica) ${loads("success")} > 0`,
+    recorded: (record) => `${record}{${model}}`,
+  };
+}
+
+/** Recorded quantiles of the internals panels, so a dashboard refresh reads one series instead of summing buckets. */
+export const RECORDED_INTERNALS = {
+  runtimeP95Ms5m: "model:tfserving_runtime_latency_milliseconds:p95_rate5m",
+  queuingP95Ms5m: "model:tfserving_batching_queuing_latency_milliseconds:p95_rate5m",
+  graphRunP95Ms5m: "model:tfserving_graph_run_time_milliseconds:p95_rate5m",
+} as const;
+
+export function internalsRecordingExpressions(queries: InternalsQueries): { record: string; expr: string }[] {
+  return [
+    { record: RECORDED_INTERNALS.runtimeP95Ms5m, expr: queries.runtimeQuantileMs(0.95, "5m") },
+    { record: RECORDED_INTERNALS.queuingP95Ms5m, expr: queries.queuingQuantileMs(0.95, "5m") },
+    { record: RECORDED_INTERNALS.graphRunP95Ms5m, expr: queries.graphRunQuantileMs(0.95, "5m") },
   ];
 }

@@ -1,6 +1,16 @@
 import { stringify } from "yaml";
 import { StackConfig, durationMs } from "../config/stackConfig";
-import { AlertThresholds, COUNTER_RESETS_LIMIT, MetricsMode, PUSH_FRESHNESS_WINDOW, alertExpressions, recordingExpressions, servingQueries } from "./promql";
+import {
+  AlertThresholds,
+  COUNTER_RESETS_LIMIT,
+  MetricsMode,
+  PUSH_FRESHNESS_WINDOW,
+  alertExpressions,
+  internalsQueries,
+  internalsRecordingExpressions,
+  recordingExpressions,
+  servingQueries,
+} from "./promql";
 
 /** Alert names are a contract (README runbook headings, Alertmanager routes, dashboards). */
 export const ALERT_NAMES = [
@@ -10,6 +20,7 @@ export const ALERT_NAMES = [
   "TFServingHighLatencyP95",
   "TFServingTargetDown",
   "TFServingCounterResets",
+  "TFServingModelLoadFailed",
   "Watchdog",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
@@ -21,6 +32,7 @@ export const TRAFFIC_ALERTS = [
   "TFServingHighErrorRate",
   "TFServingHighLatencyP95",
   "TFServingCounterResets",
+  "TFServingModelLoadFailed",
 ] as const satisfies readonly AlertName[];
 
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
@@ -28,6 +40,9 @@ export const DEFAULT_RUNBOOK_BASE_URL = "README.md";
 
 /** 12 failed scrapes at the default 5s interval: long enough to ride out one restart of the target. */
 export const TARGET_DOWN_FOR = "1m";
+
+/** A failed load is retried (--max_num_load_retries, 5 by default, a minute apart); one that has not succeeded by then stays failed. */
+export const MODEL_LOAD_FAILED_FOR = "1m";
 
 /** Counter resets must keep coming this long: a rollout restarts each server once. */
 export const COUNTER_RESETS_FOR = "5m";
@@ -121,6 +136,7 @@ export function ruleGroups(input: RulesInput): RuleGroups {
   const push = input.metricsMode === "push";
   const queries = servingQueries(input.modelName, input.jobName, input.metricsMode);
   const expressions = alertExpressions(queries, input.thresholds);
+  const internals = internalsQueries(input.modelName);
   const t = input.thresholds;
   const model = input.modelName;
   const alert = (
@@ -144,7 +160,7 @@ export function ruleGroups(input: RulesInput): RuleGroups {
   return {
     recording: {
       name: "tfserving-recording",
-      rules: recordingExpressions(queries).map(({ record, expr }) => ({ record, expr, labels: { model_name: model } })),
+      rules: [...recordingExpressions(queries), ...internalsRecordingExpressions(internals)].map(({ record, expr }) => ({ record, expr, labels: { model_name: model } })),
     },
     alerting: {
       name: "tfserving-alerts",
@@ -208,6 +224,15 @@ export function ruleGroups(input: RulesInput): RuleGroups {
               ? "Each replica pushes its own series, so TF Serving is restarting over and over."
               : "Most likely the scraped domain balances over several replicas whose counters interleave, which makes every rate, " +
                 "panel and alert wrong: run one replica, or switch to tfserving-platform:metricsMode push. Otherwise TF Serving restarts over and over."),
+        ),
+        alert(
+          "TFServingModelLoadFailed",
+          internals.failedLoads,
+          MODEL_LOAD_FAILED_FOR,
+          "warning",
+          `A version of ${model} failed to load (job ${input.jobName})`,
+          `TF Serving tried to load a version of ${model} (see model_path) and failed, and it has not loaded since. TF Serving ` +
+            "keeps serving the version it had, or none on a fresh start (requests then fail with NOT_FOUND).",
         ),
         alert(
           "Watchdog",

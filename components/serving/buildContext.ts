@@ -24,7 +24,7 @@ export interface AgentSpec {
 }
 
 /** The agent a push-mode stack puts in its image: same job, path and interval as a scrape would use. */
-export function agentSpec(config: StackConfig, receiverUrl: string, receiverCertificate: string | undefined): AgentSpec {
+export function agentSpec(config: StackConfig, receiverUrl: string, receiverCertificate: string | undefined, modelVersion?: string): AgentSpec {
   return {
     image: config.prometheusImage,
     config: {
@@ -32,6 +32,7 @@ export function agentSpec(config: StackConfig, receiverUrl: string, receiverCert
       restPort: config.restPort,
       receiverUrl,
       trustReceiverCertificate: receiverCertificate !== undefined,
+      ...(modelVersion !== undefined ? { modelVersion } : {}),
     },
     receiverCertificate,
   };

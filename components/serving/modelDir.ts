@@ -70,3 +70,10 @@ export function scanModelDir(modelDir: string, shownAs = modelDir): ModelScan {
   versions.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : BigInt(a.version) > BigInt(b.version) ? 1 : 0));
   return { versions, servedVersion: versions[versions.length - 1].version, warnings };
 }
+
+/** A version TF Serving warms up on load (recording model_warmup_latency) ships its requests in this file. */
+export const WARMUP_REQUESTS_FILE = "assets.extra/tf_serving_warmup_requests";
+
+export function hasWarmupRequests(version: ModelVersion): boolean {
+  return fs.existsSync(path.join(version.dir, ...WARMUP_REQUESTS_FILE.split("/")));
+}

@@ -8,10 +8,8 @@ import { predict } from "../../components/serving/predict";
 import { SamplePrediction } from "../../components/serving/samplePredictions";
 import { DiabetesRow } from "../../components/serving/tfExample";
 
-export interface GrafanaAuth {
-  user: string;
-  password: string;
-}
+/** Our Grafana's admin login, or an existing Grafana's service-account token. */
+export type GrafanaAuth = { user: string; password: string } | { token: string };
 
 /** Polls `check` until it returns a value, failing after `timeoutMs` with the last problem it reported. */
 export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T>, everyMs = 1000): Promise<T> {
@@ -211,12 +209,13 @@ export async function checkAlertReceived(received: () => ReceivedAlert[], alertn
 
 // ---------------------------------------------------------------- Grafana
 
-const basic = (auth: GrafanaAuth) => `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+const authorization = (auth: GrafanaAuth) =>
+  "token" in auth ? `Bearer ${auth.token}` : `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
 const grafanaGet = <T>(grafanaUrl: string, apiPath: string, auth?: GrafanaAuth) =>
-  getJson<T>(`${grafanaUrl.replace(/\/+$/, "")}${apiPath}`, auth ? { headers: { authorization: basic(auth) } } : {});
+  getJson<T>(`${grafanaUrl.replace(/\/+$/, "")}${apiPath}`, auth ? { headers: { authorization: authorization(auth) } } : {});
 
 /** The admin password logs in (`/api/user` names the user) and a wrong one does not. */
-export async function checkGrafanaLogin(grafanaUrl: string, auth: GrafanaAuth): Promise<string> {
+export async function checkGrafanaLogin(grafanaUrl: string, auth: { user: string; password: string }): Promise<string> {
   const { status, body } = await grafanaGet<{ login?: string; message?: string }>(grafanaUrl, "/api/user", auth);
   if (status !== 200 || body.login !== auth.user) throw new Error(`login as ${auth.user} failed: HTTP ${status} ${body.message ?? ""}`.trim());
   const wrong = await grafanaGet<unknown>(grafanaUrl, "/api/user", { user: auth.user, password: `${auth.password}-wrong` });
@@ -250,6 +249,16 @@ export async function checkDashboardPanels(grafanaUrl: string, auth: GrafanaAuth
   return `dashboard ${dashboardUid} has all ${titles.length} panels`;
 }
 
+/** The dashboard's "Deploys" query finds this deploy's marker: an annotation tagged deploy and the model, naming the version. */
+export async function checkDeployMarker(grafanaUrl: string, auth: GrafanaAuth, tags: string[], version: string): Promise<string> {
+  const query = new URLSearchParams([...tags.map((tag): [string, string] => ["tags", tag]), ["type", "annotation"], ["limit", "100"]]);
+  const { status, body } = await grafanaGet<{ text?: string; time?: number }[] | { message?: string }>(grafanaUrl, `/api/annotations?${query}`, auth);
+  if (status !== 200 || !Array.isArray(body)) throw new Error(`annotations tagged ${tags.join(", ")}: HTTP ${status} ${(body as { message?: string }).message ?? ""}`.trim());
+  const marker = body.find((annotation) => (annotation.text ?? "").includes(` version ${version} `));
+  if (!marker) throw new Error(`none of ${body.length} annotation(s) tagged ${tags.join(", ")} marks version ${version}`);
+  return `deploy marker: ${marker.text}`;
+}
+
 interface DataFrameJson {
   data?: { values?: unknown[][] };
 }
@@ -260,7 +269,7 @@ export async function checkPanelQuery(grafanaUrl: string, auth: GrafanaAuth, dat
     `${grafanaUrl.replace(/\/+$/, "")}/api/ds/query`,
     {
       method: "POST",
-      headers: { authorization: basic(auth), "content-type": "application/json" },
+      headers: { authorization: authorization(auth), "content-type": "application/json" },
       body: JSON.stringify({
         queries: [{ refId: "A", datasource: dataSource, expr: query.expr, range: true, instant: false, intervalMs: 15_000, maxDataPoints: 100 }],
         from: "now-5m",

@@ -11,6 +11,20 @@ export const LATENCY_BOUNDS_US = [
   1.40485e8, 2.52873e8, 4.55172e8, 8.19309e8, 1.47476e9,
 ];
 
+/** TensorFlow's `Buckets::Exponential(scale, growth, count)`: the bounds it multiplies out (DBL_MAX, printed +Inf, follows). */
+export function exponentialBounds(scale: number, growth: number, count: number): number[] {
+  const bounds: number[] = [];
+  for (let bound = scale; bounds.length < count; bound *= growth) bounds.push(bound);
+  return bounds;
+}
+
+/** The other families' buckets, from their definitions (batching_session.cc, batching_util.h, core/common_runtime/metrics.cc). */
+export const BOUNDS = {
+  queuingUs: exponentialBounds(100, 1.2, 52),
+  batchRows: exponentialBounds(1, 2, 14),
+  graphRunUs: exponentialBounds(1000, 2, 20),
+} as const;
+
 /** TF Serving's metrics Content-Type: bare, no `version=0.0.4` parameter (Prometheus 3 reads it as the text format). */
 export const CONTENT_TYPE = "text/plain";
 
@@ -18,6 +32,16 @@ const FAMILY = {
   requestCount: ":tensorflow:serving:request_count",
   requestLatency: ":tensorflow:serving:request_latency",
   runtimeLatency: ":tensorflow:serving:runtime_latency",
+  queuingLatency: ":tensorflow:serving:batching_session:queuing_latency",
+  inputBatchSize: ":tensorflow:serving:batching_session:input_batch_size",
+  processedBatchSize: ":tensorflow:serving:batching_session:processed_batch_size",
+  paddingSize: ":tensorflow:serving:batching_session:padding_size",
+  warmupLatency: ":tensorflow:serving:model_warmup_latency",
+  loadAttempts: ":tensorflow:cc:saved_model:load_attempt_count",
+  loadLatency: ":tensorflow:cc:saved_model:load_latency",
+  graphRuns: ":tensorflow:core:graph_runs",
+  graphRunTime: ":tensorflow:core:graph_run_time_usecs",
+  graphRunTimeHistogram: ":tensorflow:core:graph_run_time_usecs_histogram",
 } as const;
 
 /** A double as absl::StrCat prints it, i.e. C's `%.6g`: 1274820 -> 1.27482e+06 (bucket bounds and `_sum`). */
@@ -66,33 +90,44 @@ class Cells<T> {
   }
 }
 
-class Counter {
+interface Family {
+  readonly name: string;
+  lines(): string[];
+}
+
+class Counter implements Family {
   private readonly cells = new Cells(() => ({ value: 0 }));
   constructor(readonly name: string) {}
-  inc(labels: Labels): void {
-    this.cells.get(labels).value += 1;
+  /** Counters are int64 cells in TensorFlow: amounts are whole numbers. */
+  inc(labels: Labels, amount = 1): void {
+    this.cells.get(labels).value += Math.round(amount);
   }
   lines(): string[] {
     return [`# TYPE ${this.name} counter`, ...this.cells.entries().map(([labels, cell]) => `${this.name}{${labels}} ${cell.value}`)];
   }
 }
 
-class Histogram {
-  private readonly cells = new Cells(() => ({ buckets: new Array<number>(LATENCY_BOUNDS_US.length + 1).fill(0), sum: 0 }));
-  constructor(readonly name: string) {}
+class Histogram implements Family {
+  private readonly cells = new Cells(() => ({ buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0 }));
+  constructor(
+    readonly name: string,
+    private readonly bounds: readonly number[] = LATENCY_BOUNDS_US,
+  ) {}
   observe(labels: Labels, value: number): void {
     const cell = this.cells.get(labels);
-    cell.buckets[bucketIndex(LATENCY_BOUNDS_US, value)] += 1;
+    cell.buckets[bucketIndex(this.bounds, value)] += 1;
     cell.sum += value;
   }
   lines(): string[] {
     const lines = [`# TYPE ${this.name} histogram`];
     for (const [labels, cell] of this.cells.entries()) {
       let cumulative = 0;
+      // A label-less bucket line is `_bucket{le="..."}`, while `_sum{}` and `_count{}` keep their empty braces.
+      const prefix = labels === "" ? "" : `${labels},`;
       cell.buckets.forEach((count, index) => {
         cumulative += count;
-        const bound = index < LATENCY_BOUNDS_US.length ? formatDouble(LATENCY_BOUNDS_US[index]) : "+Inf";
-        lines.push(`${this.name}_bucket{${labels},le="${bound}"} ${cumulative}`);
+        const bound = index < this.bounds.length ? formatDouble(this.bounds[index]) : "+Inf";
+        lines.push(`${this.name}_bucket{${prefix}le="${bound}"} ${cumulative}`);
       });
       lines.push(`${this.name}_sum{${labels}} ${formatDouble(cell.sum)}`, `${this.name}_count{${labels}} ${cumulative}`);
     }
@@ -109,13 +144,64 @@ export interface RequestOutcome {
   api: "predict" | "";
 }
 
-/** The metric families TF Serving exports for one model. */
+export interface ServerOptions {
+  /** The version directory TF Serving loaded at start (`/models/<model>/<version>`). */
+  version?: string;
+  /** --enable_batching: the batching families get points. */
+  batching?: boolean;
+  /** The version has assets.extra/tf_serving_warmup_requests, so loading it records a warm-up. */
+  warmup?: boolean;
+}
+
+/** Shares of a successful predict's latency: the session run (the rest is parsing and serialization) and, batching on, the queue wait. */
+export const RUNTIME_SHARE = 0.8;
+export const QUEUE_SHARE = 0.1;
+/** How long the simulated load and warm-up of a version take, in microseconds. */
+export const LOAD_US = 180_000;
+export const WARMUP_US = 95_000;
+/** TF Serving's batch thread pool as the queuing latency labels it; no query depends on the name. */
+const BATCH_THREAD_POOL = "batch_threads";
+
+/** The metric families TF Serving (with its TensorFlow) exports for one model. */
 export class TfServingMetrics {
   private readonly requests = new Counter(FAMILY.requestCount);
   private readonly latency = new Histogram(FAMILY.requestLatency);
   private readonly runtime = new Histogram(FAMILY.runtimeLatency);
+  // File-level statics in TF Serving and TensorFlow: registered, so printed, from the start.
+  private readonly queuing = new Histogram(FAMILY.queuingLatency, BOUNDS.queuingUs);
+  private readonly warmupLatency = new Histogram(FAMILY.warmupLatency);
+  private readonly loadAttempts = new Counter(FAMILY.loadAttempts);
+  private readonly loadLatency = new Counter(FAMILY.loadLatency);
+  private readonly graphRuns = new Counter(FAMILY.graphRuns);
+  private readonly graphRunTime = new Counter(FAMILY.graphRunTime);
+  private readonly graphRunTimeHistogram = new Histogram(FAMILY.graphRunTimeHistogram, BOUNDS.graphRunUs);
+  // Function-local statics in batching_util.h: registered at the first enqueued request (input) or batch run, so absent without batching.
+  private readonly batchFamilies = {
+    input: new Histogram(FAMILY.inputBatchSize, BOUNDS.batchRows),
+    processed: new Histogram(FAMILY.processedBatchSize, BOUNDS.batchRows),
+    padding: new Histogram(FAMILY.paddingSize, BOUNDS.batchRows),
+  };
+  private enqueued = false;
+  private batched = false;
+  private pendingRows = 0;
+  private readonly modelPath: string;
+  private readonly batching: boolean;
 
-  constructor(private readonly modelName: string) {}
+  constructor(
+    private readonly modelName: string,
+    options: ServerOptions = {},
+  ) {
+    this.batching = options.batching ?? false;
+    this.modelPath = `/models/${modelName}/${options.version ?? "1"}`;
+    this.loadAttempts.inc({ model_path: this.modelPath, status: "success" });
+    this.loadLatency.inc({ model_path: this.modelPath }, LOAD_US);
+    if (options.warmup) this.warmupLatency.observe({ model_path: this.modelPath, status: "OK" }, WARMUP_US);
+  }
+
+  /** A load of another version that failed (a broken SavedModel): counted, no latency (TensorFlow times successful loads only). */
+  recordFailedLoad(version: string): void {
+    this.loadAttempts.inc({ model_path: `/models/${this.modelName}/${version}`, status: "fail" });
+  }
 
   record(outcome: RequestOutcome): void {
     const model_name = this.modelName;
@@ -124,11 +210,48 @@ export class TfServingMetrics {
     const micros = outcome.latencyMs * 1000;
     this.latency.observe({ model_name, API: outcome.api, entrypoint: "REST" }, micros);
     // The session run is most of a predict call; status requests run no session.
-    if (outcome.api === "predict") this.runtime.observe({ model_name, API: "Predict", runtime: "TF1" }, micros * 0.8);
+    if (outcome.api !== "predict") return;
+    const runtime = micros * RUNTIME_SHARE;
+    this.runtime.observe({ model_name, API: "Predict", runtime: "TF1" }, runtime);
+    this.graphRuns.inc({});
+    this.graphRunTime.inc({}, runtime);
+    this.graphRunTimeHistogram.observe({}, runtime);
+    if (this.batching) {
+      this.queuing.observe({ thread_pool_name: BATCH_THREAD_POOL }, micros * QUEUE_SHARE);
+      this.batchFamilies.input.observe({}, 1);
+      this.enqueued = true;
+      this.pendingRows += 1;
+    }
   }
 
-  /** The page a scrape gets: every family, even one with no points yet, newline-terminated. */
+  /** Batching on: the rows queued since the last call run as one batch (the server calls this every tick). */
+  runBatch(): void {
+    if (this.pendingRows === 0) return;
+    this.batched = true;
+    this.batchFamilies.processed.observe({}, this.pendingRows);
+    this.batchFamilies.padding.observe({ execution_batch_size: String(this.pendingRows) }, 0);
+    this.pendingRows = 0;
+  }
+
+  /** The page a scrape gets: every registered family, even one with no points yet, by internal name, newline-terminated. */
   exposition(): string {
-    return `${[this.requests, this.latency, this.runtime].flatMap((family) => family.lines()).join("\n")}\n`;
+    const families: Family[] = [
+      this.requests,
+      this.latency,
+      this.runtime,
+      this.queuing,
+      this.warmupLatency,
+      this.loadAttempts,
+      this.loadLatency,
+      this.graphRuns,
+      this.graphRunTime,
+      this.graphRunTimeHistogram,
+      ...(this.enqueued ? [this.batchFamilies.input] : []),
+      ...(this.batched ? [this.batchFamilies.processed, this.batchFamilies.padding] : []),
+    ];
+    // TensorFlow's registry is a map keyed by the internal name (`/tensorflow/...`).
+    const internal = (family: Family) => family.name.replace(/:/g, "/");
+    families.sort((a, b) => (internal(a) < internal(b) ? -1 : 1));
+    return `${families.flatMap((family) => family.lines()).join("\n")}\n`;
   }
 }

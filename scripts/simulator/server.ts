@@ -3,7 +3,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { AddressInfo } from "node:net";
 import { knownProbability, probabilitiesByExample } from "../../components/serving/samplePredictions";
-import { CONTENT_TYPE, TfServingMetrics } from "./exposition";
+import { CONTENT_TYPE, ServerOptions, TfServingMetrics } from "./exposition";
 import { OutcomeSource, Scenario, checkScenario } from "./scenario";
 
 /** TF Serving's REST mapping of error codes to HTTP statuses. */
@@ -18,7 +18,7 @@ export const HTTP_STATUS: Record<string, number> = {
   DEADLINE_EXCEEDED: 504,
 };
 
-export interface SimulatorOptions {
+export interface SimulatorOptions extends ServerOptions {
   modelName: string;
   metricsPath: string;
   scenario: Scenario;
@@ -38,6 +38,8 @@ export interface Simulator {
   setScenario(scenario: Scenario): void;
   /** The exposition as a scrape would see it. */
   metrics(): Promise<string>;
+  /** A load of another version fails (TF Serving keeps serving the loaded one). */
+  failLoad(version: string): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   checkScenario(options.scenario);
   let scenario = options.scenario;
-  const metrics = new TfServingMetrics(options.modelName);
+  const metrics = new TfServingMetrics(options.modelName, { version: options.version, batching: options.batching, warmup: options.warmup });
   const outcomes = new OutcomeSource();
   const sampleProbabilities = probabilitiesByExample();
   const modelPath = `/v1/models/${options.modelName}`;
@@ -63,6 +65,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     carry += (scenario.ratePerSecond * (now - last)) / 1000;
     last = now;
     for (; carry >= 1; carry -= 1) metrics.record({ ...outcomes.next(scenario), api: "predict" });
+    metrics.runBatch();
   }, options.tickMs ?? 100);
 
   const handler: http.RequestListener = (request, response) => {
@@ -77,7 +80,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     if (request.method === "GET" && path === modelPath) {
       metrics.record({ status: "OK", latencyMs: 0.1, api: "" });
-      const status = { version: "1", state: "AVAILABLE", status: { error_code: "OK", error_message: "" } };
+      const status = { version: options.version ?? "1", state: "AVAILABLE", status: { error_code: "OK", error_message: "" } };
       send(200, JSON.stringify({ model_version_status: [status] }));
       return;
     }
@@ -116,6 +119,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       scenario = next;
     },
     metrics: async () => metrics.exposition(),
+    failLoad: (version) => metrics.recordFailedLoad(version),
     close() {
       clearInterval(ticker);
       server.closeAllConnections();

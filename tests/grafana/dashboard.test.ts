@@ -1,7 +1,8 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import { DashboardInput, PANEL_TITLES, buildDashboard, dashboardJson, dashboardUid } from "../../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE, prometheusDataSourceSettings } from "../../components/grafana/dataSource";
-import { alertExpressions, detectorSeries, servingQueries } from "../../components/monitoring/promql";
+import { INSIGHT_PANEL_TITLES } from "../../components/grafana/insightPanels";
+import { RECORDED, RECORDED_INTERNALS, alertExpressions, detectorSeries, internalsQueries, servingQueries } from "../../components/monitoring/promql";
 
 // Thresholds away from the config defaults, so a hard-coded default in the builder would show.
 const thresholds = { lowTrafficThresholdRps: 0.02, spikeFactor: 4, spikeMinBaselineRps: 0.1, errorRatioThreshold: 0.1, latencyP95ThresholdMs: 250 };
@@ -57,10 +58,26 @@ function moduleExpressions(): Set<string> {
       queries.latencyQuantileMs(0.99, window),
       queries.requestRateByReplica(window),
       queries.latencyQuantileMsByReplica(0.95, window),
+      queries.requestRateByVersion(window),
+      queries.latencyQuantileMsByVersion(0.95, window),
     ]) {
       all.add(expr);
     }
   }
+  const internals = internalsQueries(input.modelName);
+  for (const window of ["1m", "5m"] as const) {
+    for (const expr of [
+      internals.timeOutsideModelMs(window),
+      internals.meanInputBatchSize(window),
+      internals.meanProcessedBatchSize(window),
+      internals.graphRunRate(window),
+      internals.meanGraphRunMs(window),
+    ]) {
+      all.add(expr);
+    }
+  }
+  for (const expr of [internals.loadAttemptsByStatus, internals.loadSecondsByPath, internals.warmupSecondsByPath]) all.add(expr);
+  for (const record of [...Object.values(RECORDED), ...Object.values(RECORDED_INTERNALS)]) all.add(internals.recorded(record));
   for (const expr of Object.values(alertExpressions(queries, thresholds))) all.add(expr);
   for (const expr of Object.values(detectors)) all.add(expr);
   return all;
@@ -116,7 +133,9 @@ describe("dashboard builder", () => {
 
   it("has each required panel exactly once", () => {
     const titles = json.panels.map((candidate) => candidate.title);
-    expect([...titles].sort()).toEqual(Object.values(PANEL_TITLES).sort());
+    // Batching is off in this input, so its panel is left out.
+    const insight = Object.values(INSIGHT_PANEL_TITLES).filter((title) => title !== INSIGHT_PANEL_TITLES.batching);
+    expect([...titles].sort()).toEqual([...Object.values(PANEL_TITLES), ...insight].sort());
     expect(new Set(json.panels.map((candidate) => (candidate as unknown as { id: number }).id)).size).toBe(json.panels.length);
   });
 
@@ -152,7 +171,8 @@ describe("dashboard builder", () => {
   });
 
   it("references the data source by uid everywhere", () => {
-    const refs = walk(json).filter(([path]) => /\.datasource$/.test(path));
+    // Annotation queries read Grafana's own annotation store (the deploy markers), not Prometheus.
+    const refs = walk(json).filter(([path]) => /\.datasource$/.test(path) && !path.startsWith("$.annotations"));
     // Panels and targets; the alert list's options.datasource is a name filter, checked below.
     const objectRefs = refs.filter(([, value]) => typeof value === "object");
     expect(objectRefs.length).toBeGreaterThanOrEqual(queryPanels().length + 12);

@@ -81,7 +81,12 @@ describe("Grafana under mocks", () => {
     const run = await runProgram({ stack: "dev", config: { modelDir }, state: mockState() });
     const providerRef = `urn:pulumi:dev::tfserving-platform::tfserving-platform:grafana:Grafana$${PROVIDER}::grafana::grafana-id`;
     const resources = grafanaResources(run);
-    expect(resources.map((resource) => resource.type).sort()).toEqual(["grafana:oss/dashboard:Dashboard", "grafana:oss/dataSource:DataSource", "grafana:oss/folder:Folder"]);
+    expect(resources.map((resource) => resource.type).sort()).toEqual([
+      "grafana:oss/annotation:Annotation",
+      "grafana:oss/dashboard:Dashboard",
+      "grafana:oss/dataSource:DataSource",
+      "grafana:oss/folder:Folder",
+    ]);
     for (const resource of resources) expect({ name: resource.name, provider: resource.provider }).toEqual({ name: resource.name, provider: providerRef });
 
     // The mocks do not report dependsOn. What they do show: the provider's URL is read from the container's

@@ -16,18 +16,24 @@ import { stringify } from "yaml";
 import { StackConfig, durationMs, parseStackConfig } from "../../components/config/stackConfig";
 import { PANEL_TITLES, dashboardInput, dashboardJson } from "../../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE } from "../../components/grafana/dataSource";
+import { INSIGHT_PANEL_TITLES } from "../../components/grafana/insightPanels";
 import { alertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
 import { prometheusConfigInput, renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
-import { servingQueries } from "../../components/monitoring/promql";
+import { AGENT_LABEL_ENV, agentConfig } from "../../components/monitoring/agentConfig";
+import { RECORDED, RECORDED_INTERNALS, servingQueries } from "../../components/monitoring/promql";
+import { REMOTE_WRITE_PATH } from "../../components/monitoring/receiverConfig";
+import { agentSpec } from "../../components/serving/buildContext";
 import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { BOUNDS, LOAD_US, QUEUE_SHARE, RUNTIME_SHARE, WARMUP_US } from "../../scripts/simulator/exposition";
 import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { WebhookReceiver, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
 import { tempDir, writeFile } from "../support/promtool";
 import { AlertmanagerServer, startAlertmanager } from "../support/alertmanagerServer";
 import { PrometheusServer, Sample, startPrometheus } from "../support/prometheusServer";
+import { monitoringTool } from "../support/monitoringTools";
 import { makeTestCertificates } from "../support/selfSignedCert";
-import { freePort, sleep, waitFor } from "../support/serverProcess";
+import { ServerProcess, freePort, sleep, startServerProcess, waitFor } from "../support/serverProcess";
 
 const TIME_SCALE = 15;
 
@@ -75,23 +81,35 @@ interface StackOptions {
   dir?: string;
   /** `host:port` of Alertmanagers Prometheus sends its alerts to. */
   alertmanagerTargets?: string[];
+  /** The served version the scrape labels every series with (model_version); "1" unless a test deploys another. */
+  modelVersion?: string;
+  /** A redeploy: Prometheus starts again on this port and TSDB, scraping this (already restarted) simulator. */
+  redeploy?: { prometheusPort: number; simulator: Simulator };
 }
 
-async function startStack(config: StackConfig, { tls, dir = tempDir("tfserving-e2e"), alertmanagerTargets }: StackOptions = {}): Promise<Stack> {
-  const simulator = await startSimulator({
+/** The simulated TF Serving of a stack: it batches exactly when the stack turns batching on; the model ships warm-up requests. */
+function startStackSimulator(config: StackConfig, modelVersion: string, options: { tls?: { key: string; cert: string }; port?: number } = {}): Promise<Simulator> {
+  return startSimulator({
     modelName: config.modelName,
     metricsPath: config.metricsPath,
     scenario: presetScenario("steady"),
-    ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+    batching: config.batching !== undefined,
+    warmup: true,
+    version: modelVersion,
+    ...options,
   });
+}
+
+async function startStack(config: StackConfig, { tls, dir = tempDir("tfserving-e2e"), alertmanagerTargets, modelVersion = "1", redeploy }: StackOptions = {}): Promise<Stack> {
+  const simulator = redeploy?.simulator ?? (await startStackSimulator(config, modelVersion, tls ? { tls: { key: tls.key, cert: tls.cert } } : {}));
   try {
-    const port = await freePort();
+    const port = redeploy?.prometheusPort ?? (await freePort());
     const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(compressedRules(config)));
     const configText = renderPrometheusConfig(
       prometheusConfigInput(
         config,
         { target: `127.0.0.1:${simulator.port}`, scheme: tls ? "https" : "http" },
-        { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, alertmanagerTargets, ...(tls ? { tlsConfig: { ca_file: tls.caFile } } : {}) },
+        { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${port}`, alertmanagerTargets, modelVersion, ...(tls ? { tlsConfig: { ca_file: tls.caFile } } : {}) },
       ),
     );
     const prometheus = await startPrometheus(port, writeFile(dir, "prometheus.yml", configText), dir);
@@ -131,6 +149,12 @@ function expectNear(what: string, actual: number, expected: number, tolerance: n
   if (!(Math.abs(actual - expected) <= tolerance)) throw new Error(`${what}: ${actual} is not within ${expected} ± ${tolerance}`);
 }
 
+/** The histogram bucket (lower, upper], in ms, that holds a value given in microseconds. */
+function bucketAround(boundsUs: readonly number[], valueUs: number): [number, number] {
+  const index = boundsUs.findIndex((bound) => bound > valueUs);
+  return [(boundsUs[index - 1] ?? 0) / 1000, boundsUs[index] / 1000];
+}
+
 function expectInBucket(what: string, actualMs: number, lowerMs: number, upperMs: number): void {
   if (!(actualMs > lowerMs && actualMs <= upperMs)) throw new Error(`${what}: ${actualMs} ms is outside the bucket (${lowerMs}, ${upperMs}] ms`);
 }
@@ -168,9 +192,11 @@ describe("Prometheus scrapes an https target with a private CA (prod-style stack
 
 describe("dashboard queries and alerts against a simulated TF Serving (dev stack, http)", () => {
   let stack: Stack | undefined;
-  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  // Batching on, so the batching panel is on the dashboard and its queries are checked too.
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", enableBatching: "true", ...FAST } });
   const rate = DEFAULT_BASE.ratePerSecond;
-  const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.flatMap(
+  // The simulated model ships warm-up requests, so the dashboard shows their time.
+  const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: true }))).panels.flatMap(
     (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
       (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
   ) as { key: string; expr: string }[];
@@ -215,6 +241,7 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
     const after = await simulatedTotal(stack!.simulator);
     const { errorRatio, latencyMs } = DEFAULT_BASE;
     const T = PANEL_TITLES;
+    const I = INSIGHT_PANEL_TITLES;
 
     // Tolerances: a 4s window holds ~3s of increments counted in 100ms ticks, so ±20%; 20s and 60s windows ±10%.
     // Error ratio ±0.01 absolute (the simulator spreads failures evenly). Mean latency ±10% of the uniform
@@ -260,6 +287,44 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
         expectNear("throughput per replica", samples[0].value, rate, rate * 0.2);
       },
       [`${T.replicaLatency} A`]: async () => expectInBucket("p95 per replica", one(await at(`${T.replicaLatency} A`), "p95"), 37.4813, 67.4664),
+      // The scrape labels every series with the served version: one version, the whole traffic.
+      [`${I.byVersion} A`]: async () => {
+        const samples = await at(`${I.byVersion} A`);
+        expect(samples.map((sample) => sample.metric)).toEqual([{ model_version: "1" }]);
+        expectNear("throughput of version 1", samples[0].value, rate, rate * 0.2);
+      },
+      [`${I.byVersion} B`]: async () => expectInBucket("p95 of version 1", one(await at(`${I.byVersion} B`), "p95"), 37.4813, 67.4664),
+      // The simulated session run is RUNTIME_SHARE of each request (uniform 16-48 ms: p95 46.4 ms), the queue wait
+      // QUEUE_SHARE (2-6 ms: p95 5.8 ms), and the rest (mean 8 ms) is outside the model.
+      [`${I.runtime} A`]: async () => expectInBucket("recorded request p95", one(await at(`${I.runtime} A`), "p95"), 37.4813, 67.4664),
+      [`${I.runtime} B`]: async () => expectInBucket("recorded runtime p95", one(await at(`${I.runtime} B`), "p95"), 37.4813, 67.4664),
+      [`${I.runtime} C`]: async () => {
+        const outside = (1 - RUNTIME_SHARE) * ((latencyMs.min + latencyMs.max) / 2);
+        expectNear("time outside the model", one(await at(`${I.runtime} C`), "outside"), outside, outside * 0.15);
+      },
+      [`${I.batching} A`]: async () => {
+        const [lower, upper] = bucketAround(BOUNDS.queuingUs, QUEUE_SHARE * (latencyMs.min + 0.95 * (latencyMs.max - latencyMs.min)) * 1000);
+        expectInBucket("recorded queue wait p95", one(await at(`${I.batching} A`), "queue p95"), lower, upper);
+      },
+      // The simulator runs what arrived in each 100 ms tick as one batch: about rate / 10 rows.
+      [`${I.batching} B`]: async () => expectNear("rows per batch", one(await at(`${I.batching} B`), "rows per batch"), rate / 10, rate / 10 * 0.3),
+      [`${I.batching} C`]: async () => expect(one(await at(`${I.batching} C`), "rows per request")).toBe(1),
+      [`${I.loads} A`]: async () => {
+        const byStatus = await at(`${I.loads} A`);
+        expect(byStatus.map(({ metric, value }) => ({ metric, value }))).toEqual([{ metric: { status: "success" }, value: 1 }]);
+      },
+      [`${I.loadTime} A`]: async () => {
+        const loads = await at(`${I.loadTime} A`);
+        expect(loads.map(({ metric, value }) => ({ metric, value }))).toEqual([{ metric: { model_path: `/models/${config.modelName}/1` }, value: LOAD_US / 1e6 }]);
+      },
+      [`${I.loadTime} B`]: async () => {
+        const warmups = await at(`${I.loadTime} B`);
+        expect(warmups.map(({ metric, value }) => ({ metric, value }))).toEqual([{ metric: { model_path: `/models/${config.modelName}/1`, status: "OK" }, value: WARMUP_US / 1e6 }]);
+      },
+      // Graph runs take the session's time (16-48 ms): p95 46.4 ms in (32, 64] ms, mean 32 ms, one run per request.
+      [`${I.graphRuns} A`]: async () => expectInBucket("recorded graph run p95", one(await at(`${I.graphRuns} A`), "p95"), 32, 64),
+      [`${I.graphRuns} B`]: async () => expectNear("mean graph run", one(await at(`${I.graphRuns} B`), "mean"), 32, 32 * 0.1),
+      [`${I.graphRuns} C`]: async () => expectNear("graph runs per second", one(await at(`${I.graphRuns} C`), "runs/s"), rate, rate * 0.2),
     };
     // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
     expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());
@@ -364,4 +429,156 @@ describe("Alertmanager: a target that goes down pages once (dev stack, http)", (
     await sleep(5000);
     expect(deliveredFiring()).toEqual(["TFServingTargetDown", "Watchdog"]);
   }, 150_000);
+});
+
+describe("a deploy of another model version under the simulator (dev stack, http)", () => {
+  let stack: Stack | undefined;
+  const dir = tempDir("tfserving-e2e-version");
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  const rate = DEFAULT_BASE.ratePerSecond;
+  const panelQueries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.find(
+    (panel: { title: string }) => panel.title === INSIGHT_PANEL_TITLES.byVersion,
+  ).targets as { expr: string }[];
+  const queries = servingQueries(config.modelName, config.scrapeJobName);
+  const byVersion = compress(panelQueries[0].expr);
+  const p95ByVersion = compress(panelQueries[1].expr);
+  // The panel's 1m rate (4s compressed) may lose version 1 within the restart gap; its 5m twin keeps both for 20s.
+  const rateByVersion5m = compress(queries.requestRateByVersion("5m"));
+  const totalRate = compress(queries.requestRate("5m"));
+
+  beforeAll(async () => {
+    stack = await startStack(config, { dir, modelVersion: "1" });
+  }, 60_000);
+  afterAll(async () => {
+    await stopStack(stack);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows versions 1 and 2 side by side after the deploy, while the total rate and its recorded series stay continuous", async () => {
+    await expectTargetUp(stack!, "http");
+    // A full compressed 5m window (20s) of version 1 before the earliest time checked below (8s before the deploy).
+    await waitFor("30s of version 1", 60_000, async () => {
+      const samples = await stack!.prometheus.query(`count_over_time(up{job="${config.scrapeJobName}",model_version="1"}[32s])`);
+      return samples[0]?.value >= 31 ? true : undefined;
+    });
+
+    // The deploy in the program's order: the serving container is replaced by version 2 (counters from zero; the old
+    // Prometheus still labels it version 1, a counter reset), then Prometheus is replaced with a config whose target
+    // label names version 2, on the same TSDB.
+    const ports = { simulator: stack!.simulator.port, prometheus: Number(new URL(stack!.prometheus.url).port) };
+    await stack!.simulator.close();
+    const deployedAt = Date.now() / 1000;
+    const simulator = await startStackSimulator(config, "2", { port: ports.simulator });
+    stack = { ...stack!, simulator };
+    await sleep(3000);
+    await stack.prometheus.stop();
+    stack = await startStack(config, { dir, modelVersion: "2", redeploy: { prometheusPort: ports.prometheus, simulator } });
+
+    for (const expr of [rateByVersion5m, p95ByVersion]) {
+      await waitFor(`versions 1 and 2 side by side in ${expr}`, 15_000, async () => {
+        const samples = await stack!.prometheus.query(expr);
+        const versions = samples.map((sample) => sample.metric.model_version).sort();
+        return JSON.stringify(versions) === JSON.stringify(["1", "2"]) && samples.every((sample) => sample.value > 0) ? samples : undefined;
+      });
+    }
+
+    // Until version 1 has left the 20s window and beyond, the total 5m rate and the recorded one stay near the simulated
+    // rate: one series, never split, never reset, no double count. What rate() cannot see is the increase between the
+    // last sample labelled 1 and the first labelled 2 (the Prometheus restart, ~3s of this compressed 20s window; about
+    // one scrape interval of a real 5m window), hence the lower bound.
+    await sleep(25_000);
+    const within = (what: string, value: number) => {
+      if (!(value >= rate * 0.6 && value <= rate * 1.2)) throw new Error(`${what}: ${value} is outside ${rate * 0.6}..${rate * 1.2}`);
+    };
+    const times = Array.from({ length: 15 }, (_, i) => deployedAt - 8 + i * 2);
+    for (const time of times) {
+      const at = `${(time - deployedAt).toFixed(0)}s after the deploy`;
+      within(`total rate ${at}`, one(await stack!.prometheus.query(totalRate, time), "total rate"));
+      const recorded = await stack!.prometheus.query(RECORDED.requestRate5m, time);
+      expect(recorded.map((sample) => sample.metric)).toEqual([{ __name__: RECORDED.requestRate5m, model_name: config.modelName }]);
+      within(`recorded rate ${at}`, recorded[0].value);
+    }
+    expect((await stack!.prometheus.query(byVersion)).map((sample) => sample.metric.model_version)).toEqual(["2"]);
+  }, 150_000);
+});
+
+describe("every dashboard query in push mode: the simulator, a real Prometheus agent with the rendered agent config, the receiver", () => {
+  const dir = tempDir("tfserving-e2e-push");
+  const config = parseStackConfig({
+    stack: "dev",
+    projectDir: "/project",
+    values: { modelDir: "model", metricsMode: "push", enableBatching: "true", ...FAST },
+  });
+  let simulator: Simulator | undefined;
+  let receiver: PrometheusServer | undefined;
+  let agent: ServerProcess | undefined;
+  const panelQueries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: true }))).panels.flatMap(
+    (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
+      (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
+  ) as { key: string; expr: string }[];
+
+  beforeAll(async () => {
+    simulator = await startSimulator({
+      modelName: config.modelName,
+      metricsPath: config.servedMetricsPath,
+      scenario: presetScenario("steady"),
+      batching: true,
+      warmup: true,
+      version: "4",
+    });
+    // The receiver as the program renders it, without the login (the Docker push-mode suite proves that part).
+    const receiverPort = await freePort();
+    const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(compressedRules(config)));
+    const receiverConfig = renderPrometheusConfig(prometheusConfigInput(config, undefined, { ruleFiles: [rulesFile], selfScrapeTarget: `127.0.0.1:${receiverPort}` }));
+    receiver = await startPrometheus(receiverPort, writeFile(dir, "receiver.yml", receiverConfig), dir, ["--web.enable-remote-write-receiver"]);
+
+    // The agent config exactly as the image carries it, pointed at the simulator; only the password file moves out of /tmp/tfserving-agent.
+    const spec = agentSpec(config, `${receiver.url}${REMOTE_WRITE_PATH}`, undefined, "4");
+    const rendered = agentConfig({ ...spec.config, restPort: simulator.port }) as { remote_write: { basic_auth: { password_file: string } }[] };
+    rendered.remote_write[0].basic_auth.password_file = writeFile(dir, "receiver.password", "unchecked-here");
+    const agentPort = await freePort();
+    agent = await startServerProcess(
+      "prometheus agent",
+      monitoringTool("prometheus"),
+      ["--agent", `--config.file=${writeFile(dir, "agent.yml", stringify(rendered))}`, `--storage.agent.path=${dir}/wal`, `--web.listen-address=127.0.0.1:${agentPort}`],
+      `http://127.0.0.1:${agentPort}/-/ready`,
+      // The entrypoint exports these for the agent's external labels.
+      { [AGENT_LABEL_ENV.replica]: "replica-a", [AGENT_LABEL_ENV.region]: "local" },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop();
+    await receiver?.stop();
+    await simulator?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers every panel query, the series labelled with the served version and the replica", async () => {
+    // Pushed in batches: wait until the longest compressed window (60s) is full.
+    await waitFor("60s of pushed samples", 120_000, async () => {
+      const samples = await receiver!.query(`count_over_time(up{job="${config.scrapeJobName}"}[62s])`);
+      return samples[0]?.value >= 55 ? true : undefined;
+    });
+    const empty: string[] = [];
+    for (const { key, expr } of panelQueries) if ((await receiver!.query(expr)).length === 0) empty.push(key);
+    expect(empty).toEqual([]);
+
+    const byVersion = await receiver!.query(panelQueries.find(({ key }) => key === `${INSIGHT_PANEL_TITLES.byVersion} A`)!.expr);
+    expect(byVersion.map((sample) => sample.metric)).toEqual([{ model_version: "4" }]);
+    const raw = await receiver!.query(`:tensorflow:cc:saved_model:load_attempt_count`);
+    expect(raw.map((sample) => sample.metric)).toEqual([
+      expect.objectContaining({ model_path: `/models/${config.modelName}/4`, status: "success", replica: "replica-a", region: "local", model_version: "4" }),
+    ]);
+    // The recorded series keep only the model: a deploy's new version and replicas continue the same series.
+    const recorded = await receiver!.query(RECORDED_INTERNALS.runtimeP95Ms5m);
+    expect(recorded.map((sample) => sample.metric)).toEqual([{ __name__: RECORDED_INTERNALS.runtimeP95Ms5m, model_name: config.modelName }]);
+  }, 180_000);
+
+  it("fires TFServingModelLoadFailed for a version that fails to load, naming its path and the replica", async () => {
+    simulator!.failLoad("5");
+    const alert = await waitFor("TFServingModelLoadFailed to fire", 60_000, async () =>
+      (await receiver!.alerts()).find((candidate) => candidate.name === "TFServingModelLoadFailed" && candidate.state === "firing"),
+    );
+    expect(alert.labels).toMatchObject({ model_path: `/models/${config.modelName}/5`, replica: "replica-a", job: config.scrapeJobName, severity: "warning" });
+  }, 90_000);
 });

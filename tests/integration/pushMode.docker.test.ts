@@ -119,6 +119,7 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
             restPort: 8501,
             receiverUrl,
             trustReceiverCertificate: false,
+            modelVersion: "1",
           },
         },
       },
@@ -234,6 +235,9 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
     }
     const byReplica = await query(receiverPort, queries.requestRateByReplica("1m"), PASSWORD);
     expect(byReplica.map((sample) => sample.metric.replica).sort()).toEqual(["replica-a", "replica-b"]);
+    // Both replicas serve version 1: one line on the by-version panel, the sum of both.
+    const byVersion = await query(receiverPort, queries.requestRateByVersion("1m"), PASSWORD);
+    expect(byVersion.map((sample) => sample.metric)).toEqual([{ model_version: "1" }]);
   });
 
   it("forwarding lands the same series, with their labels plus the receiver's external label, in the store", async () => {

@@ -19,6 +19,8 @@ const requests = (replica: string, status: string) =>
   `:tensorflow:serving:request_count{model_name="${config.modelName}",status="${status}",${replicaLabels(replica)}}`;
 const bucket = (replica: string, le: string) =>
   `:tensorflow:serving:request_latency_bucket{model_name="${config.modelName}",API="predict",entrypoint="REST",${replicaLabels(replica)},le="${le}"}`;
+const loads = (replica: string, status: string) =>
+  `:tensorflow:cc:saved_model:load_attempt_count{model_path="/models/${config.modelName}/2",status="${status}",${replicaLabels(replica)}}`;
 const up = (replica: string, values = "1x200") => ({ series: `up{${replicaLabels(replica)}}`, values });
 const bothUp = [up("r1"), up("r2")];
 
@@ -137,6 +139,19 @@ const cases: AlertCase[] = [
       { series: bucket("r2", "+Inf"), values: counter(1, 60) },
     ],
     expect: [["11m", false]],
+  },
+  {
+    name: "one replica fails to load version 2 that the other loaded: fires for that replica",
+    alert: "TFServingModelLoadFailed",
+    input: [...bothUp, { series: loads("r1", "fail"), values: "1x40" }, { series: loads("r2", "success"), values: "1x40" }],
+    expect: [["30s", false], ["2m", true]],
+    exprLabels: { model_path: `/models/${config.modelName}/2`, replica: "r1" },
+  },
+  {
+    name: "both replicas loaded version 2: silent",
+    alert: "TFServingModelLoadFailed",
+    input: [...bothUp, { series: loads("r1", "success"), values: "1x40" }, { series: loads("r2", "success"), values: "1x40" }],
+    expect: [["2m", false]],
   },
 ];
 

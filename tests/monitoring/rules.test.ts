@@ -15,6 +15,9 @@ const MODEL = `model_name="${config.modelName}"`;
 const JOB = config.scrapeJobName;
 const requests = (status: string) => `:tensorflow:serving:request_count{${MODEL},status="${status}"}`;
 const bucket = (le: string, entrypoint = "REST") => `:tensorflow:serving:request_latency_bucket{${MODEL},API="predict",entrypoint="${entrypoint}",le="${le}"}`;
+const modelPath = (version: string) => `/models/${config.modelName}/${version}`;
+const loads = (version: string, status: string) =>
+  `:tensorflow:cc:saved_model:load_attempt_count{model_path="${modelPath(version)}",status="${status}",job="${JOB}",instance="tfserving-dev-serving:8501"}`;
 const upSeries = { series: `up{job="${JOB}",instance="tfserving-dev-serving:8501"}`, values: "1x200" };
 
 
@@ -148,6 +151,19 @@ const alertCases: AlertCase[] = [
     alert: "TFServingCounterResets",
     input: [upSeries, { series: requests("OK"), values: `${counter(1, 30)} ${counter(1, 30)}` }],
     expect: [["5m", false], ["12m", false]],
+  },
+  {
+    name: "version 2 fails to load while version 1 serves: fires for version 2's path",
+    alert: "TFServingModelLoadFailed",
+    input: [upSeries, { series: loads("1", "success"), values: "1x40" }, { series: loads("2", "fail"), values: "_x4 1 2 3 4 5x40" }],
+    expect: [["1m30s", false], ["3m", true]],
+    exprLabels: { model_path: modelPath("2") },
+  },
+  {
+    name: "a load that fails once and then succeeds on retry: silent",
+    alert: "TFServingModelLoadFailed",
+    input: [upSeries, { series: loads("2", "fail"), values: "1x40" }, { series: loads("2", "success"), values: "_x2 1x40" }],
+    expect: [["1m", false], ["5m", false]],
   },
 ];
 

@@ -67,9 +67,19 @@ describe("exposition", () => {
     expect(sumLine).toBe(`:tensorflow:serving:request_latency_sum{model_name="${MODEL}",API="predict",entrypoint="REST"} 1.23469e+06`);
   });
 
-  it("has # TYPE lines for every family even before any request, and no # HELP lines", async () => {
+  it("has # TYPE lines for every registered family even before any request, sorted by internal name, and no # HELP lines", async () => {
     const text = await new TfServingMetrics(MODEL).exposition();
+    // The start-up load of version 1 is the only point yet.
     expect(text.split("\n").filter(Boolean)).toEqual([
+      "# TYPE :tensorflow:cc:saved_model:load_attempt_count counter",
+      `:tensorflow:cc:saved_model:load_attempt_count{model_path="/models/${MODEL}/1",status="success"} 1`,
+      "# TYPE :tensorflow:cc:saved_model:load_latency counter",
+      `:tensorflow:cc:saved_model:load_latency{model_path="/models/${MODEL}/1"} 180000`,
+      "# TYPE :tensorflow:core:graph_run_time_usecs counter",
+      "# TYPE :tensorflow:core:graph_run_time_usecs_histogram histogram",
+      "# TYPE :tensorflow:core:graph_runs counter",
+      "# TYPE :tensorflow:serving:batching_session:queuing_latency histogram",
+      "# TYPE :tensorflow:serving:model_warmup_latency histogram",
       "# TYPE :tensorflow:serving:request_count counter",
       "# TYPE :tensorflow:serving:request_latency histogram",
       "# TYPE :tensorflow:serving:runtime_latency histogram",

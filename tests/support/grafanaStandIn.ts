@@ -1,8 +1,9 @@
 /**
  * A stand-in for the few Grafana HTTP API calls the live test makes, shaped like Grafana's documented
- * answers: basic auth on every call (401 otherwise), `GET /api/user`, `GET /api/dashboards/uid/<uid>`,
- * `GET /api/datasources/uid/<uid>/health` (which, like Grafana's, queries Prometheus) and
- * `POST /api/ds/query` (a Prometheus range query turned into data frames).
+ * answers: basic auth (or a service-account token as a bearer token) on every call (401 otherwise),
+ * `GET /api/user`, `GET /api/dashboards/uid/<uid>`, `GET /api/datasources/uid/<uid>/health` (which, like
+ * Grafana's, queries Prometheus), `POST /api/ds/query` (a Prometheus range query turned into data frames)
+ * and `GET /api/annotations?tags=...` (annotations carrying every tag asked for, newest first).
  */
 import { AddressInfo } from "node:net";
 import { startJsonServer } from "./jsonServer";
@@ -10,6 +11,10 @@ import { startJsonServer } from "./jsonServer";
 export interface GrafanaStandInOptions {
   user: string;
   password: string;
+  /** A service-account token it also accepts (an existing Grafana). */
+  token?: string;
+  /** Annotations in its store. */
+  annotations?: { time: number; text: string; tags: string[] }[];
   /** Prometheus as the data source reaches it. */
   prometheusUrl: string;
   dataSourceUid: string;
@@ -35,7 +40,9 @@ export async function startGrafanaStandIn(options: GrafanaStandInOptions): Promi
 
   const server = await startJsonServer((request, body, send) => {
     const url = new URL(request.url ?? "/", "http://stand-in");
-    if (request.headers.authorization !== expected && !options.anonymous) return send(401, unauthorized);
+    const given = request.headers.authorization;
+    const tokenMatches = options.token !== undefined && given === `Bearer ${options.token}`;
+    if (given !== expected && !tokenMatches && !options.anonymous) return send(401, unauthorized);
 
     if (request.method === "GET" && url.pathname === "/api/user") {
       return send(200, { id: 1, email: "admin@localhost", name: "", login: options.user, theme: "", orgId: 1, isGrafanaAdmin: true, isDisabled: false, isExternal: false });
@@ -53,6 +60,15 @@ export async function startGrafanaStandIn(options: GrafanaStandInOptions): Promi
         (error: Error) => send(400, { status: "ERROR", message: `Post "${options.prometheusUrl}/api/v1/query": ${error.message}` }),
       );
       return;
+    }
+    if (request.method === "GET" && url.pathname === "/api/annotations") {
+      const tags = url.searchParams.getAll("tags");
+      const found = (options.annotations ?? [])
+        .filter((annotation) => tags.every((tag) => annotation.tags.includes(tag)))
+        .sort((a, b) => b.time - a.time)
+        .slice(0, Number(url.searchParams.get("limit") ?? 100))
+        .map((annotation, index) => ({ id: index + 1, dashboardUID: "", panelId: 0, timeEnd: annotation.time, ...annotation }));
+      return send(200, found);
     }
     if (request.method === "POST" && url.pathname === "/api/ds/query") {
       const { queries } = JSON.parse(body) as { queries: { refId: string; expr: string; intervalMs: number }[] };

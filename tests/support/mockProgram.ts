@@ -11,6 +11,7 @@ export interface RegisteredResource {
 }
 
 export interface ChangeOptions {
+  retainOnDelete: boolean;
   replaceOnChanges: string[];
   ignoreChanges: string[];
   deleteBeforeReplace: boolean;
@@ -20,6 +21,7 @@ export interface ChangeOptions {
 interface RegisterRequest {
   getType(): string;
   getName(): string;
+  getRetainondelete(): boolean;
   getReplaceonchangesList(): string[];
   getIgnorechangesList(): string[];
   getDeletebeforereplace(): boolean;
@@ -59,7 +61,7 @@ export async function evaluateWithMocks(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const seen = changeOptions.get(`${args.type}::${args.name}`) ?? { replaceOnChanges: [], ignoreChanges: [], deleteBeforeReplace: false };
+        const seen = changeOptions.get(`${args.type}::${args.name}`) ?? { retainOnDelete: false, replaceOnChanges: [], ignoreChanges: [], deleteBeforeReplace: false };
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, options: seen });
         // A preview knows only the inputs: what a provider computes (stdout, results) stays unknown.
         const computed = options.preview ? {} : { ...providerComputed(args), ...(options.state?.(args) ?? {}) };
@@ -79,6 +81,7 @@ export async function evaluateWithMocks(
   const registerResource = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
     changeOptions.set(`${request.getType()}::${request.getName()}`, {
+      retainOnDelete: request.getRetainondelete(),
       replaceOnChanges: request.getReplaceonchangesList(),
       ignoreChanges: request.getIgnorechangesList(),
       deleteBeforeReplace: request.getDeletebeforereplace(),

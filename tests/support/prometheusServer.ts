@@ -28,7 +28,7 @@ export interface PrometheusServer {
  * Prometheus of the default image's release on 127.0.0.1:`port` (from freePort, so the config can name it
  * as the self-scrape target) with a TSDB under `dataDir`, ready-gated. Fails (never skips) when the binary is missing.
  */
-export async function startPrometheus(port: number, configFile: string, dataDir: string): Promise<PrometheusServer> {
+export async function startPrometheus(port: number, configFile: string, dataDir: string, extraArgs: string[] = []): Promise<PrometheusServer> {
   const prometheus = monitoringTool("prometheus");
   const check = promtool("check", "config", configFile);
   if (check.status !== 0) throw new Error(`promtool rejects ${configFile}:\n${check.output}`);
@@ -47,6 +47,7 @@ export async function startPrometheus(port: number, configFile: string, dataDir:
       // Alerts fired before Alertmanager is discovered (up to 5s after start) are dropped and sent
       // again only after this delay, a minute by default: compressed like the rules' windows.
       "--rules.alert.resend-delay=1s",
+      ...extraArgs,
     ],
     `${url}/-/ready`,
   );
