@@ -147,7 +147,7 @@ describe("Prometheus scrapes an https target with a private CA (prod-style stack
   const config = parseStackConfig({
     stack: "prod",
     projectDir: dir,
-    values: { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "set", ...FAST },
+    values: { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "set", publicEndpoint: "true", ...FAST },
   });
 
   beforeAll(async () => {
