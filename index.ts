@@ -23,6 +23,7 @@ import { RailwayService } from "./components/railway/RailwayService";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
+import { frontDoorImageSpec } from "./components/frontDoor/image";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
 import { scanModelDir } from "./components/serving/modelDir";
 
@@ -55,6 +56,7 @@ const image = new TfServingImage("tfserving", {
     restApiTimeoutMs: config.restApiTimeoutMs,
     batching: config.batching,
     agent: push ? agentSpec(config, receiverUrl, receiverCertificate) : undefined,
+    frontDoor: frontDoorImageSpec(config),
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,

@@ -7,6 +7,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseStackConfig } from "../components/config/stackConfig";
+import { frontDoorImageSpec } from "../components/frontDoor/image";
 import { renderContextFiles, writeBuildContext } from "../components/serving/buildContext";
 import { hashDirectory, listFiles } from "../components/serving/contextHash";
 import { scanModelDir } from "../components/serving/modelDir";
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
     // 3. No-op re-evaluation: render the context again and hash with a warm cache.
     const contextDir = path.join(work, "context");
     const cacheFile = path.join(work, "context.hash-cache.json");
-    const spec = { baseImage: "tensorflow/serving:2.20.0", modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/monitoring/prometheus/metrics" };
+    const spec = { baseImage: "tensorflow/serving:2.20.0", modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/monitoring/prometheus/metrics", frontDoor: frontDoorImageSpec(parseStackConfig({ stack: "dev", projectDir: PROJECT_DIR, values: {} })) };
     const render = () => writeBuildContext(contextDir, renderContextFiles(spec, "#!/bin/sh\n"), scanModelDir(bigModel).versions);
     render();
     await hashDirectory(contextDir, { cacheFile });

@@ -16,6 +16,9 @@ export const SCRAPE_KEY_ENV = "FRONT_DOOR_SCRAPE_KEY";
 /** Where the front door serves Caddy's own metrics to the scrape credential, beside TF Serving's metrics path. */
 export const EDGE_METRICS_PATH = "/monitoring/edge/metrics";
 
+/** Caddy's own metrics on the loopback listener (push mode's agent). */
+export const INTERNAL_METRICS_PATH = "/metrics";
+
 /** The server names, which Caddy's metrics carry as the `server` label. */
 export const SERVER_NAMES = { door: "door", internal: "internal" } as const;
 
@@ -73,7 +76,7 @@ interface Server {
   automatic_https: { disable: boolean };
 }
 export interface CaddyConfig {
-  admin: { disabled: boolean };
+  admin: { disabled: boolean; config: { persist: boolean } };
   logging: { logs: Record<string, { level: string }> };
   apps: { http: { metrics: Record<string, never>; servers: Record<string, Server> } };
 }
@@ -156,13 +159,14 @@ export function caddyConfig(spec: FrontDoorSpec): CaddyConfig {
   if (spec.internalMetricsListen) {
     servers[SERVER_NAMES.internal] = {
       listen: [spec.internalMetricsListen],
-      routes: [{ match: [{ path: ["/metrics"] }], handle: [{ handler: "metrics" }], terminal: true }, { handle: [jsonError(404, "not found")] }],
+      routes: [{ match: [{ path: [INTERNAL_METRICS_PATH] }], handle: [{ handler: "metrics" }], terminal: true }, { handle: [jsonError(404, "not found")] }],
       automatic_https: { disable: true },
     };
   }
   return {
-    // No admin API: the config is fixed at build time, and nothing may reconfigure the door at runtime.
-    admin: { disabled: true },
+    // No admin API: the config is fixed at build time, and nothing may reconfigure the door at runtime;
+    // nor is it saved anywhere at startup.
+    admin: { disabled: true, config: { persist: false } },
     // Errors and startup only; no access log (it would carry clients' addresses, and is what metrics count anyway).
     logging: { logs: { default: { level: "WARN" } } },
     apps: { http: { metrics: {}, servers } },

@@ -18,6 +18,17 @@ export interface ScrapeTlsConfig {
   server_name?: string;
 }
 
+/** Tells the front door's series (its `up`) apart from TF Serving's in the same job. */
+export const EDGE_COMPONENT_LABEL = { name: "component", value: "edge" } as const;
+
+/**
+ * The front door's own metrics as a second target of the TF Serving job: its own path, and a `component`
+ * label, so its `up` series stays apart from TF Serving's where both share one address (scrape mode).
+ */
+export function edgeMetricsTarget(target: string, metricsPath: string): Record<string, unknown> {
+  return { targets: [target], labels: { __metrics_path__: metricsPath, [EDGE_COMPONENT_LABEL.name]: EDGE_COMPONENT_LABEL.value } };
+}
+
 export interface ServingScrapeJob {
   jobName: string;
   /** Bare `host[:port]` from the serving endpoint. */
