@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
+import { EDGE_METRICS_PATH } from "../frontDoor/caddyConfig";
 import { ServingEndpoint } from "../serving/endpoint";
 import { hostForUrl } from "../shared/hostUrl";
 import { PROMETHEUS_PATHS, PROMETHEUS_PORT, RemoteWriteTarget, prometheusConfigInput, renderPrometheusConfig } from "./prometheusConfig";
@@ -31,6 +32,7 @@ export function prometheusContainerName(namePrefix: string): string {
 }
 
 const REMOTE_WRITE_PASSWORD_FILE = "/etc/prometheus/remote-write.password";
+const SCRAPE_CREDENTIAL_FILE = "/etc/prometheus/front-door.credential";
 
 export interface PrometheusArgs {
   config: StackConfig;
@@ -44,6 +46,8 @@ export interface PrometheusArgs {
   namePrefix: string;
   /** `host:port` of an Alertmanager on the same network; none means no alerting section. */
   alertmanagerTarget?: string;
+  /** Scrape mode: the front door's scrape credential (a secret), uploaded as a file the scrape job reads. */
+  scrapeCredential?: pulumi.Output<string>;
 }
 
 /**
@@ -80,6 +84,7 @@ export class Prometheus extends pulumi.ComponentResource {
       ...(args.alertmanagerTarget ? { alertmanagerTargets: [args.alertmanagerTarget] } : {}),
       ...(receiver ? { receiver: { tls } } : {}),
       ...(remoteWrite ? { remoteWrite } : {}),
+      ...(args.scrapeCredential ? { frontDoor: { credentialsFile: SCRAPE_CREDENTIAL_FILE, edgeMetricsPath: EDGE_METRICS_PATH } } : {}),
     };
     const prometheusYml = args.serving
       ? pulumi
@@ -107,6 +112,7 @@ export class Prometheus extends pulumi.ComponentResource {
       command.push(`--web.config.file=${RECEIVER_PATHS.webConfig}`, "--web.enable-remote-write-receiver");
     }
     if (remoteWrite?.basicAuth) uploads.push({ file: REMOTE_WRITE_PASSWORD_FILE, content: forwarding!.password! });
+    if (args.scrapeCredential) uploads.push({ file: SCRAPE_CREDENTIAL_FILE, content: args.scrapeCredential });
 
     const ports: docker.types.input.ContainerPort[] = [{ internal: PROMETHEUS_PORT, external: config.prometheusHostPort, ip: config.hostBindAddress }];
     // The deliberate way to publish the receiver beyond this host: its own port, allowed (by config and policy) only with TLS.

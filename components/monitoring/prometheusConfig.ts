@@ -38,6 +38,8 @@ export interface ServingScrapeJob {
   scrapeInterval: string;
   scrapeTimeout: string;
   tlsConfig?: ScrapeTlsConfig;
+  /** The front door: its scrape credential (a file in the Prometheus container) and where it serves its own metrics. */
+  frontDoor?: { credentialsFile: string; edgeMetricsPath: string };
 }
 
 /** Forwarding everything this Prometheus stores to a distributed store (remoteWrite* config keys). */
@@ -108,9 +110,10 @@ export function prometheusConfigInput(
   endpoint: { target: string; scheme: "http" | "https" } | undefined,
   extra: Pick<PrometheusConfigInput, "ruleFiles" | "selfScrapeTarget" | "alertmanagerTargets" | "receiver" | "remoteWrite"> & {
     tlsConfig?: ScrapeTlsConfig;
+    frontDoor?: ServingScrapeJob["frontDoor"];
   } = {},
 ): PrometheusConfigInput {
-  const { tlsConfig, ...rest } = extra;
+  const { tlsConfig, frontDoor, ...rest } = extra;
   return {
     monitorLabel: config.prometheusMonitorLabel,
     globalScrapeInterval: config.globalScrapeInterval,
@@ -125,6 +128,7 @@ export function prometheusConfigInput(
             scrapeInterval: config.scrapeInterval,
             scrapeTimeout: config.scrapeTimeout,
             ...(tlsConfig ? { tlsConfig } : {}),
+            ...(frontDoor ? { frontDoor } : {}),
           },
         }
       : {}),
@@ -215,7 +219,9 @@ function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
     metrics_path: job.metricsPath,
     scheme: job.scheme,
     ...(job.tlsConfig ? { tls_config: job.tlsConfig } : {}),
-    static_configs: [{ targets: [job.target] }],
+    // Through the front door, with its scrape credential; the door's own metrics join the job.
+    ...(job.frontDoor ? { authorization: { type: "Bearer", credentials_file: job.frontDoor.credentialsFile } } : {}),
+    static_configs: [{ targets: [job.target] }, ...(job.frontDoor ? [edgeMetricsTarget(job.target, job.frontDoor.edgeMetricsPath)] : [])],
   };
 }
 

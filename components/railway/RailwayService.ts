@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { ServingEndpoint } from "../serving/endpoint";
 import { parseDeployResult } from "./parse";
+import { API_KEY_ENV } from "../serving/predict";
+import { createHash } from "node:crypto";
 
 export interface RailwayServiceArgs {
   /** The rendered TF Serving build context (relative to the project); the only thing uploaded. */
@@ -24,6 +26,10 @@ export interface RailwayServiceArgs {
   receiverPassword?: pulumi.Output<string>;
   /** Changes when the password does, so a new password reaches Railway (a secret; only its change matters). */
   receiverPasswordHash?: pulumi.Output<string>;
+  /** The front door's keys by variable name (a secret), set as Railway variables; a change redeploys. */
+  frontDoorEnvironment: pulumi.Output<Record<string, string>>;
+  /** A consumer's key (a secret) the rollout check sends; none for a public endpoint. */
+  gateApiKey?: pulumi.Output<string>;
 }
 
 /**
@@ -58,8 +64,17 @@ export class RailwayService extends pulumi.ComponentResource {
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
           ...(args.receiverPassword ? { DEPLOY_RECEIVER_PASSWORD: args.receiverPassword } : {}),
+          DEPLOY_FRONT_DOOR_VARIABLES: args.frontDoorEnvironment.apply((variables) => JSON.stringify(variables)),
+          ...(args.gateApiKey ? { [API_KEY_ENV]: args.gateApiKey } : {}),
         },
-        triggers: [args.contextHash, args.service, args.environment, ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : [])],
+        triggers: [
+          args.contextHash,
+          args.service,
+          args.environment,
+          ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : []),
+          // A digest, not the keys (so it may show in a preview): a rotated key redeploys with its new variable.
+          pulumi.unsecret(args.frontDoorEnvironment.apply((variables) => createHash("sha256").update(JSON.stringify(variables)).digest("hex"))),
+        ],
         // Diagnostics (redacted build logs) are shown; both streams stay encrypted in state.
         logging: "stderr",
         additionalSecretOutputs: ["stdout", "stderr"],

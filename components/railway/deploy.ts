@@ -35,6 +35,10 @@ export interface DeployInputs {
   pollIntervalMs: number;
   /** Push mode: the receiver password, set as the METRICS_RECEIVER_PASSWORD variable (never logged). */
   receiverPassword?: string;
+  /** The front door's keys by variable name, set as Railway variables (never logged). */
+  frontDoorVariables?: Record<string, string>;
+  /** A consumer's key the rollout check sends; none for a public endpoint. */
+  apiKey?: string;
   /** Test-only: verify against this base URL instead of https://<domain>. */
   verifyBaseUrl?: string;
 }
@@ -69,6 +73,11 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
     const password = await run(["variables", ...service, "--set-from-stdin", RECEIVER_PASSWORD_ENV, "--skip-deploys"], { stdin: inputs.receiverPassword });
     if (password.code !== 0) throw failure(`variables --set-from-stdin ${RECEIVER_PASSWORD_ENV}`, password);
   }
+  for (const [variable, value] of Object.entries(inputs.frontDoorVariables ?? {})) {
+    log(`Setting ${variable} on service ${inputs.service}`);
+    const set = await run(["variables", ...service, "--set-from-stdin", variable, "--skip-deploys"], { stdin: value });
+    if (set.code !== 0) throw failure(`variables --set-from-stdin ${variable}`, set);
+  }
 
   // The newest deployment before the upload; confirmation must find a different, newer one.
   const before = await listNewest(run, service);
@@ -96,7 +105,7 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
   const servingUrl = inputs.verifyBaseUrl ?? `https://${host}`;
   log(`Verifying the rollout at ${servingUrl}`);
   try {
-    await verifyRollout({ servingUrl, modelName: inputs.modelName, timeoutMs: inputs.timeoutMs, sampleRow: inputs.sampleRow, log });
+    await verifyRollout({ servingUrl, modelName: inputs.modelName, timeoutMs: inputs.timeoutMs, sampleRow: inputs.sampleRow, apiKey: inputs.apiKey, log });
   } catch (error) {
     if (error instanceof RolloutError) throw new DeployError(`Deployment ${deployment.id} is SUCCESS, but ${error.message}`);
     throw error;

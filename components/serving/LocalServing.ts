@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
+import { API_KEY_ENV } from "./predict";
 import { ServingEndpoint } from "./endpoint";
 
 export interface LocalServingArgs {
@@ -18,6 +19,10 @@ export interface LocalServingArgs {
   readinessTimeoutSeconds: number;
   /** Push mode: the receiver password (a Pulumi secret) for the image's agent. */
   receiverPassword?: pulumi.Output<string>;
+  /** The front door's keys by variable name (a Pulumi secret); a rotated key replaces the container, not the image. */
+  frontDoorEnvironment: pulumi.Output<Record<string, string>>;
+  /** A consumer's key (a secret) the readiness gate sends; none for a public endpoint. */
+  gateApiKey?: pulumi.Output<string>;
 }
 
 /** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
@@ -38,11 +43,16 @@ export class LocalServing extends pulumi.ComponentResource {
         hostname: args.containerName,
         image: args.imageRef,
         restart: "unless-stopped",
-        ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),
+        envs: pulumi
+          .all([args.frontDoorEnvironment, args.receiverPassword])
+          .apply(([doorEnvironment, receiverPassword]) => [
+            ...Object.entries(doorEnvironment).map(([variable, value]) => `${variable}=${value}`),
+            ...(receiverPassword === undefined ? [] : [`${RECEIVER_PASSWORD_ENV}=${receiverPassword}`]),
+          ]),
         ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
         networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
       },
-      // The fixed name and host port would collide with the old container during a replacement; envs may hold the password.
+      // The fixed name and host port would collide with the old container during a replacement; envs hold keys and the password.
       { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
     );
 
@@ -55,6 +65,7 @@ export class LocalServing extends pulumi.ComponentResource {
           SERVING_URL: hostUrl,
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
+          ...(args.gateApiKey ? { [API_KEY_ENV]: args.gateApiKey } : {}),
         },
         triggers: [this.container.id],
       },
