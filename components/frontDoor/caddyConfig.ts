@@ -19,6 +19,12 @@ export const EDGE_METRICS_PATH = "/monitoring/edge/metrics";
 /** Caddy's own metrics on the loopback listener (push mode's agent). */
 export const INTERNAL_METRICS_PATH = "/metrics";
 
+/**
+ * Caddy labels a route's metrics with its first handler's name. The scrape routes start with these, so
+ * the edge's client traffic is every other route of the door (dashboards and alerts leave them out).
+ */
+export const SCRAPE_ROUTE_HANDLERS = ["vars", "metrics"] as const;
+
 /** The server names, which Caddy's metrics carry as the `server` label. */
 export const SERVER_NAMES = { door: "door", internal: "internal" } as const;
 
@@ -60,7 +66,8 @@ type Handler =
   | { handler: "reverse_proxy"; upstreams: { dial: string }[]; transport: { protocol: "http"; dial_timeout: Duration; response_header_timeout: Duration } }
   | { handler: "request_body"; max_size: number }
   | { handler: "static_response"; status_code: number; headers?: Record<string, string[]>; body?: string }
-  | { handler: "metrics" };
+  | { handler: "metrics" }
+  | { handler: "vars"; route: string };
 interface Route {
   match?: Matcher[];
   handle: Handler[];
@@ -128,7 +135,7 @@ export function caddyConfig(spec: FrontDoorSpec): CaddyConfig {
   if (spec.scrapeCredential) {
     const scraper: HeaderMatch = { [API_KEY_HEADER]: [bearer(SCRAPE_KEY_ENV)] };
     routes.push(
-      { match: [{ method: ["GET"], path: [spec.metricsPath], header: scraper }], handle: [proxy], terminal: true },
+      { match: [{ method: ["GET"], path: [spec.metricsPath], header: scraper }], handle: [{ handler: "vars", route: "scrape" }, proxy], terminal: true },
       { match: [{ method: ["GET"], path: [EDGE_METRICS_PATH], header: scraper }], handle: [{ handler: "metrics" }], terminal: true },
     );
   }

@@ -1,6 +1,16 @@
 import { stringify } from "yaml";
 import { StackConfig, durationMs } from "../config/stackConfig";
-import { AlertThresholds, COUNTER_RESETS_LIMIT, MetricsMode, PUSH_FRESHNESS_WINDOW, alertExpressions, recordingExpressions, servingQueries } from "./promql";
+import {
+  AlertThresholds,
+  COUNTER_RESETS_LIMIT,
+  MetricsMode,
+  PUSH_FRESHNESS_WINDOW,
+  alertExpressions,
+  edgeQueries,
+  edgeServerErrorsExpression,
+  recordingExpressions,
+  servingQueries,
+} from "./promql";
 
 /** Alert names are a contract (README runbook headings, Alertmanager routes, dashboards). */
 export const ALERT_NAMES = [
@@ -10,6 +20,7 @@ export const ALERT_NAMES = [
   "TFServingHighLatencyP95",
   "TFServingTargetDown",
   "TFServingCounterResets",
+  "TFServingEdgeServerErrors",
   "Watchdog",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
@@ -21,6 +32,7 @@ export const TRAFFIC_ALERTS = [
   "TFServingHighErrorRate",
   "TFServingHighLatencyP95",
   "TFServingCounterResets",
+  "TFServingEdgeServerErrors",
 ] as const satisfies readonly AlertName[];
 
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
@@ -208,6 +220,16 @@ export function ruleGroups(input: RulesInput): RuleGroups {
               ? "Each replica pushes its own series, so TF Serving is restarting over and over."
               : "Most likely the scraped domain balances over several replicas whose counters interleave, which makes every rate, " +
                 "panel and alert wrong: run one replica, or switch to tfserving-platform:metricsMode push. Otherwise TF Serving restarts over and over."),
+        ),
+        alert(
+          "TFServingEdgeServerErrors",
+          edgeServerErrorsExpression(edgeQueries(input.jobName), t),
+          durations.errorRatioFor,
+          "critical",
+          `The front door of ${model} answers too many requests with 5xx`,
+          `More than ${Number((t.errorRatioThreshold * 100).toPrecision(6))}% of the front door's answers over 5m were 5xx ` +
+            `(tfserving-platform:errorRatioThreshold, errorRatioFor): TF Serving is unreachable behind it (502), too slow (504), ` +
+            `or failing; failures TF Serving's own counters may never see.`,
         ),
         alert(
           "Watchdog",

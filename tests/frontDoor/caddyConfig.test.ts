@@ -31,7 +31,7 @@ describe("the front door's Caddy config", () => {
 
   it("orders the routes: metrics for the scrape credential, open status, keyed model routes with a body cap, 401, then 404 for all else", () => {
     const door = routes(SPEC);
-    expect(door.map(statusOf)).toEqual(["reverse_proxy", "metrics", "reverse_proxy", "request_body,reverse_proxy", "401", "404"]);
+    expect(door.map(statusOf)).toEqual(["vars,reverse_proxy", "metrics", "reverse_proxy", "request_body,reverse_proxy", "401", "404"]);
     expect(door[0].match![0]).toMatchObject({ path: ["/monitoring/prometheus/metrics"], header: { Authorization: [`Bearer {env.${SCRAPE_KEY_ENV}}`] } });
     expect(door[1].match![0].path).toEqual([EDGE_METRICS_PATH]);
     expect(door[2].match![0]).toEqual({ method: ["GET"], path: ["/v1/models/diabetes-prediction"] });
@@ -43,7 +43,7 @@ describe("the front door's Caddy config", () => {
 
   it("guards the status route too when modelStatusOpen is false", () => {
     const door = routes({ ...SPEC, statusOpen: false });
-    expect(door.map(statusOf)).toEqual(["reverse_proxy", "metrics", "request_body,reverse_proxy", "401", "404"]);
+    expect(door.map(statusOf)).toEqual(["vars,reverse_proxy", "metrics", "request_body,reverse_proxy", "401", "404"]);
     expect(door[2].match![0].path).toContain("/v1/models/diabetes-prediction");
   });
 

@@ -2,8 +2,15 @@ import { FrontDoorSpec, EDGE_METRICS_PATH, SCRAPE_KEY_ENV, apiKeyEnv } from "../
 import { predictRequestBody } from "../../components/serving/predict";
 import { loadSamplePredictions } from "../../components/serving/samplePredictions";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
+import { parseStackConfig } from "../../components/config/stackConfig";
+import { prometheusConfigInput, renderPrometheusConfig } from "../../components/monitoring/prometheusConfig";
+import { edgeQueries } from "../../components/monitoring/promql";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { startCaddy } from "../support/caddy";
-import { ServerProcess, freePort } from "../support/serverProcess";
+import { startPrometheus } from "../support/prometheusServer";
+import { ServerProcess, freePort, waitFor } from "../support/serverProcess";
 
 const MODEL = "diabetes-prediction";
 const METRICS_PATH = "/monitoring/prometheus/metrics";
@@ -147,6 +154,42 @@ describe("the real caddy in front of the simulator, on 127.0.0.1", () => {
     const answer = await send(predictPath, { key, body: predictBody });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toEqual({ predictions: [[sample.probability]] });
+  });
+
+  it("a real Prometheus, configured as the program renders it, scrapes both through the door into one job; the edge query sees the refusals", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "front-door-prometheus-"));
+    const credentialsFile = path.join(dir, "front-door.credential");
+    fs.writeFileSync(credentialsFile, SCRAPE_KEY);
+    const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { scrapeInterval: "1s", globalScrapeInterval: "1s" } });
+    const port = await freePort();
+    const configFile = path.join(dir, "prometheus.yml");
+    const input = prometheusConfigInput(config, { target: new URL(door).host, scheme: "http" }, {
+      selfScrapeTarget: `127.0.0.1:${port}`,
+      ruleFiles: [],
+      frontDoor: { credentialsFile, edgeMetricsPath: EDGE_METRICS_PATH },
+    });
+    fs.writeFileSync(configFile, renderPrometheusConfig(input));
+    const prometheus = await startPrometheus(port, configFile, dir);
+    try {
+      const job = config.scrapeJobName;
+      const up = await waitFor("both targets of the job up", 30_000, async () => {
+        const samples = await prometheus.query(`up{job="${job}"} == 1`);
+        return samples.length === 2 ? samples : undefined;
+      });
+      expect(up.map((sample) => sample.metric.component ?? "tfserving").sort()).toEqual(["edge", "tfserving"]);
+      await waitFor("TF Serving's and Caddy's series in the job", 30_000, async () => {
+        const [tfServing, edge] = [await prometheus.query(`:tensorflow:serving:request_count{job="${job}"}`), await prometheus.query(`caddy_http_requests_total{job="${job}"}`)];
+        return tfServing.length > 0 && edge.length > 0 ? true : undefined;
+      });
+      const codes = await waitFor("the edge's answers by code", 30_000, async () => {
+        const samples = await prometheus.query(edgeQueries(job).responseRateByCode("5m"));
+        return samples.length >= 4 ? samples.map((sample) => sample.metric.code).sort() : undefined;
+      });
+      expect(codes).toEqual(expect.arrayContaining(["200", "401", "404", "413"]));
+    } finally {
+      await prometheus.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves TF Serving's metrics and its own to the scrape credential, and its own on the loopback metrics port", async () => {
