@@ -168,3 +168,6 @@ export const grafanaAdminPassword = grafana.adminPassword;
 // What consumers send to the front door; empty for a public endpoint (publicEndpoint). The keys only as a secret.
 export const apiKeyHeader = config.apiKeyConsumers.length > 0 ? `${API_KEY_HEADER}: ${API_KEY_SCHEME} <key>` : "";
 export const apiKeys = pulumi.secret(frontDoorKeys.apiKeys.apply((keys) => JSON.stringify(keys)));
+// What metricsUrl asks for (`Authorization: Bearer <credential>`): Prometheus' scrape credential; empty in push mode,
+// where the metrics never leave the container.
+export const metricsCredential = pulumi.secret(frontDoorKeys.scrapeKey ?? "");

@@ -260,6 +260,9 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
         expectNear("throughput per replica", samples[0].value, rate, rate * 0.2);
       },
       [`${T.replicaLatency} A`]: async () => expectInBucket("p95 per replica", one(await at(`${T.replicaLatency} A`), "p95"), 37.4813, 67.4664),
+      // This stack scrapes the simulator without a front door: no edge series. The real caddy's answers by
+      // code in this same query are proven in tests/frontDoor/frontDoor.e2e.test.ts.
+      [`${T.edgeResponses} A`]: async () => expect(await at(`${T.edgeResponses} A`)).toEqual([]),
     };
     // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
     expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());
