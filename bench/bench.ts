@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: what a no-op `pulumi up` costs on this machine. Prints a table; always exits 0.
+ * `npm run bench`: what a no-op `pulumi up` costs on this machine, and what the front door costs a predict.
+ * Prints a table; always exits 0.
  * Figures, not tests: nothing here asserts a time.
  */
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { frontDoorImageSpec } from "../components/frontDoor/image";
 import { renderContextFiles, writeBuildContext } from "../components/serving/buildContext";
 import { hashDirectory, listFiles } from "../components/serving/contextHash";
 import { scanModelDir } from "../components/serving/modelDir";
+import { benchFrontDoor } from "./frontDoor";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const EVALUATIONS = Number(process.env.BENCH_EVALUATIONS ?? 5);
@@ -147,6 +149,9 @@ async function main(): Promise<void> {
     const contextBytes = listFiles(contextDir).reduce((sum, file) => sum + fs.statSync(path.join(contextDir, file)).size, 0);
     const modelBytes = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
     record("build context size minus model size", `${((contextBytes - modelBytes) / 1024).toFixed(2)} KiB`, "< 16 KiB");
+
+    // 6. The front door (caddy) in front of the simulator: latency and throughput against going straight.
+    await benchFrontDoor(record, PROJECT_DIR);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
