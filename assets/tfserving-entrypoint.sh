@@ -7,7 +7,8 @@
 # This script stays PID 1 as a minimal supervisor: SIGTERM goes to every process; when any of them exits on
 # its own, the others are stopped and the container exits non-zero, so the platform restarts it.
 # METRICS_MODE=push adds the agent, which scrapes TF Serving and the door on loopback and remote-writes to
-# the receiver. Only POSIX sh plus `wait -n` (bash, busybox ash).
+# the receiver. Only POSIX sh plus `wait -n` (bash; busybox ash too, whose `wait -n` however misses a child
+# killed by a signal).
 set -eu
 fail() {
   echo "tfserving-entrypoint: $*" >&2

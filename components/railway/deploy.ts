@@ -63,7 +63,7 @@ function failure(what: string, result: CliResult): DeployError {
 export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, run: CliRunner, log: (line: string) => void): Promise<DeployResult> {
   const service = ["--service", inputs.service];
 
-  // The agent of push mode scrapes the REST port, so PORT stays pinned to it.
+  // The front door listens on PORT and the domain targets restPort, so PORT stays pinned to it.
   log(`Pinning PORT=${inputs.restPort} on service ${inputs.service}`);
   const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, "--skip-deploys"]);
   if (variables.code !== 0) throw failure("variables --set PORT", variables);
