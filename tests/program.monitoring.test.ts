@@ -120,8 +120,8 @@ describe("monitoring under mocks", () => {
     const [config] = secretUploads.value as Upload[];
     expect(config.file).toBe("/etc/alertmanager/alertmanager.yml");
     expect(parse(config.content as string).receivers[0].webhook_configs[0].url).toBe(WEBHOOK);
-    // The webhook URL is no output at all; the secret ones are Grafana's admin password and the front door's keys.
-    expect([...run.secretOutputs].sort()).toEqual(["apiKeys", "grafanaAdminPassword"]);
+    // The webhook URL is no output at all; the secret ones are Grafana's admin password and the front door's keys and credential.
+    expect([...run.secretOutputs].sort()).toEqual(["apiKeys", "grafanaAdminPassword", "metricsCredential"]);
     expect(JSON.stringify(run.outputs)).not.toContain(WEBHOOK);
     for (const resource of run.resources.filter((r) => r.name !== "alertmanager")) expect(JSON.stringify(resource.inputs)).not.toContain(WEBHOOK);
   });

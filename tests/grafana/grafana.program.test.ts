@@ -94,7 +94,7 @@ describe("Grafana under mocks", () => {
 
   it("keeps the admin password secret: a secret output, secret in the container's env and the provider's auth, nowhere in plain text", async () => {
     const run = await runProgram({ stack: "dev", config: { modelDir }, state: mockState() });
-    expect(run.secretOutputs).toEqual(new Set(["apiKeys", "grafanaAdminPassword"]));
+    expect(run.secretOutputs).toEqual(new Set(["apiKeys", "grafanaAdminPassword", "metricsCredential"]));
     expect(run.outputs.grafanaAdminPassword).toBe(PASSWORD);
     expect(isSecret(run.one(CONTAINER, "grafana").inputs.envs)).toBe(true);
 
