@@ -40,7 +40,11 @@ describe("push mode under mocks", () => {
     const run = await runProgram({ stack: "dev", config: { modelDir, metricsMode: "push" } });
 
     const dockerfile = contextFile("dev", "Dockerfile");
-    expect(dockerfile.split("\n").slice(0, 3)).toEqual([`FROM ${DEFAULT_IMAGES.prometheus} AS prometheus-agent`, `FROM ${DEFAULT_IMAGES.caddy} AS front-door`, `FROM ${DEFAULT_IMAGES.tfServing}`]);
+    expect(dockerfile.split("\n").filter((line) => line.startsWith("FROM "))).toEqual([
+      `FROM ${DEFAULT_IMAGES.prometheus} AS prometheus-agent`,
+      `FROM ${DEFAULT_IMAGES.caddy} AS front-door`,
+      `FROM ${DEFAULT_IMAGES.tfServing}`,
+    ]);
     expect(dockerfile).toContain("COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus");
     expect(dockerfile).toContain("METRICS_MODE=push");
     const agent = parse(contextFile("dev", "config/agent.yml"));

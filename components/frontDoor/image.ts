@@ -6,6 +6,8 @@ import { EDGE_METRICS_PORT, UPSTREAM_REST_PORT } from "./config";
 export const FRONT_DOOR_PATHS = {
   /** In the official caddy image, and where the serving image's build copies it from. */
   caddyInImage: "/usr/bin/caddy",
+  /** A plain copy in the build stage, without the official binary's file capability (see renderDockerfile). */
+  caddyCopy: "/tmp/caddy",
   binary: "/usr/local/bin/caddy",
   config: "/etc/tfserving/caddy.json",
 } as const;

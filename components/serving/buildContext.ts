@@ -94,6 +94,9 @@ export function renderDockerfile(spec: ServingImageSpec): string {
     // The pinned image itself, not a build argument: Railway turns service variables into build args.
     ...(agent ? [`FROM ${agent.image} AS prometheus-agent`] : []),
     `FROM ${spec.frontDoor.image} AS front-door`,
+    // The official binary carries cap_net_bind_service=+ep, with which exec fails (EPERM, even as root) where a
+    // platform drops capabilities; a plain cp leaves the file capability behind (the door needs no port < 1024).
+    `RUN cp ${FRONT_DOOR_PATHS.caddyInImage} ${FRONT_DOOR_PATHS.caddyCopy}`,
     `FROM ${spec.baseImage}`,
     `ENV MODEL_NAME=${spec.modelName} \\`,
     `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,
@@ -115,7 +118,7 @@ export function renderDockerfile(spec: ServingImageSpec): string {
           "COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus",
         ]
       : []),
-    `COPY --from=front-door ${FRONT_DOOR_PATHS.caddyInImage} ${FRONT_DOOR_PATHS.binary}`,
+    `COPY --from=front-door ${FRONT_DOOR_PATHS.caddyCopy} ${FRONT_DOOR_PATHS.binary}`,
     `COPY config/ ${IMAGE_PATHS.configDir}/`,
     `COPY tfserving-entrypoint.sh ${IMAGE_PATHS.entrypoint}`,
     // chmod in the image: a checkout on Windows does not keep the executable bit.

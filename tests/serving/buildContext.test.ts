@@ -59,7 +59,9 @@ describe("Dockerfile", () => {
 
   it("puts the front door in: caddy from the pinned caddy image, its rendered config, the variables it needs", () => {
     const dockerfile = renderDockerfile(spec);
-    expect(dockerfile).toContain("COPY --from=front-door /usr/bin/caddy /usr/local/bin/caddy\n");
+    // Copied with cp in its stage first: the official binary's file capability would make exec fail where capabilities are dropped.
+    expect(dockerfile).toContain("FROM caddy:2.11.9 AS front-door\nRUN cp /usr/bin/caddy /tmp/caddy\n");
+    expect(dockerfile).toContain("COPY --from=front-door /tmp/caddy /usr/local/bin/caddy\n");
     expect(dockerfile).toContain("UPSTREAM_REST_PORT=18501 \\\n");
     expect(dockerfile).toContain("FRONT_DOOR_CONFIG_FILE=/etc/tfserving/caddy.json \\\n");
     expect(dockerfile).toContain('FRONT_DOOR_REQUIRED_ENV="FRONT_DOOR_KEY_DEV FRONT_DOOR_SCRAPE_KEY" \\\n');

@@ -61,12 +61,19 @@ export function buildStandinPrometheus(workDir: string, tag: string): void {
   docker(["build", "-q", "-t", tag, context]);
 }
 
-/** A stand-in for the official caddy image: the statically linked caddy the tests build, where that image keeps it. */
+/**
+ * A stand-in for the official caddy image (Alpine-based, so it has a shell and cp): busybox and the statically
+ * linked caddy the tests build, where that image keeps it.
+ */
 export function buildStandinCaddy(workDir: string, tag: string): void {
   const context = path.join(workDir, "standin-caddy");
   fs.mkdirSync(context, { recursive: true });
+  fs.copyFileSync("/bin/busybox", path.join(context, "busybox"));
   fs.copyFileSync(monitoringTool("caddy"), path.join(context, "caddy"));
-  fs.writeFileSync(path.join(context, "Dockerfile"), ["FROM scratch", `COPY caddy ${FRONT_DOOR_PATHS.caddyInImage}`, ""].join("\n"));
+  fs.writeFileSync(
+    path.join(context, "Dockerfile"),
+    ["FROM scratch", "COPY busybox /bin/busybox", 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', "RUN mkdir -m 1777 /tmp", `COPY caddy ${FRONT_DOOR_PATHS.caddyInImage}`, ""].join("\n"),
+  );
   docker(["build", "-q", "-t", tag, context]);
 }
 
