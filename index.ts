@@ -2,7 +2,8 @@
  * A monitored TensorFlow Serving deployment:
  *
  *   model dir ──> TfServingImage ──> LocalServing (dev) | RailwayService (prod)
- *                  (+ agent, push)         │ scrape mode: Prometheus scrapes the serving endpoint
+ *          (front door: caddy on PORT,     │ (keys: FrontDoorKeys, as secret variables)
+ *           + agent, push)                 │ scrape mode: Prometheus scrapes through the door with its credential
  *                                          │ push mode: every replica's agent remote-writes (basic auth)
  *                                          v
  *                                      Prometheus ──> Grafana (data source, dashboard): ours, or an existing one
@@ -25,6 +26,9 @@ import { RailwayService } from "./components/railway/RailwayService";
 import { LocalServing } from "./components/serving/LocalServing";
 import { TfServingImage } from "./components/serving/TfServingImage";
 import { agentSpec } from "./components/serving/buildContext";
+import { FrontDoorKeys } from "./components/frontDoor/FrontDoorKeys";
+import { API_KEY_HEADER, API_KEY_SCHEME } from "./components/frontDoor/caddyConfig";
+import { frontDoorImageSpec } from "./components/frontDoor/image";
 import { ServingEndpoint, servingUrls } from "./components/serving/endpoint";
 import { hasWarmupRequests, scanModelDir } from "./components/serving/modelDir";
 import { stackLabels } from "./components/shared/dockerLabels";
@@ -47,6 +51,15 @@ const receiverCertificate = config.receiverTlsCertFileAbsolute === undefined ? u
 // dev pushes over the stack network; prod to receiverUrl (required there, and with TLS, by the config checks).
 const receiverUrl = config.receiverUrl ?? `http://${prometheusName}:${PROMETHEUS_PORT}${REMOTE_WRITE_PATH}`;
 
+// The front door's keys: the consumers' (apiKeys, or one generated in dev) and Prometheus' scrape credential.
+const frontDoorKeys = new FrontDoorKeys("front-door", {
+  consumers: config.apiKeyConsumers,
+  configuredKeys: config.secretsPresent.apiKeys ? secretConfig("apiKeys") : undefined,
+  scrapeCredential: !push,
+});
+// The gates of `pulumi up` send one consumer's key (the first by name), as every client does.
+const gateApiKey = config.apiKeyConsumers.length > 0 ? frontDoorKeys.apiKeys.apply((keys) => keys[config.apiKeyConsumers[0]]) : undefined;
+
 const image = new TfServingImage("tfserving", {
   spec: {
     baseImage: config.tfServingImage,
@@ -59,6 +72,7 @@ const image = new TfServingImage("tfserving", {
     batching: config.batching,
     platform: config.imagePlatform,
     agent: push ? agentSpec(config, receiverUrl, receiverCertificate, model.servedVersion) : undefined,
+    frontDoor: frontDoorImageSpec(config),
   },
   versions: model.versions,
   contextDir: `.build/${config.stack}/tfserving`,
@@ -85,6 +99,8 @@ if (config.deployTarget === "local") {
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
     receiverPassword: receiverCredentials?.password,
     stack: config.stack,
+    frontDoorEnvironment: frontDoorKeys.environment,
+    gateApiKey,
   });
   serving = local.endpoint;
   deployed = local;
@@ -103,6 +119,8 @@ if (config.deployTarget === "local") {
     readinessTimeoutSeconds: config.readinessTimeoutSeconds,
     receiverPassword: receiverCredentials?.password,
     receiverPasswordHash: receiverCredentials?.passwordHash,
+    frontDoorEnvironment: frontDoorKeys.environment,
+    gateApiKey,
   });
   serving = railway.endpoint;
   deployed = railway;
@@ -131,6 +149,7 @@ const prometheus = new Prometheus("prometheus", {
   networkName: network.name,
   namePrefix: stackPrefix,
   alertmanagerTarget: alertmanager?.target,
+  scrapeCredential: frontDoorKeys.scrapeKey,
 });
 
 // Our Grafana's server queries Prometheus by container name on the stack network. An existing Grafana gets the same
@@ -190,3 +209,9 @@ export const grafanaUrl = grafana.url;
 export const dashboardUrl = grafana.dashboardUrl;
 export const grafanaAdminUser = grafana.adminUser;
 export const grafanaAdminPassword = grafana.adminPassword;
+// What consumers send to the front door; empty for a public endpoint (publicEndpoint). The keys only as a secret.
+export const apiKeyHeader = config.apiKeyConsumers.length > 0 ? `${API_KEY_HEADER}: ${API_KEY_SCHEME} <key>` : "";
+export const apiKeys = pulumi.secret(frontDoorKeys.apiKeys.apply((keys) => JSON.stringify(keys)));
+// What metricsUrl asks for (`Authorization: Bearer <credential>`): Prometheus' scrape credential; empty in push mode,
+// where the metrics never leave the container.
+export const metricsCredential = pulumi.secret(frontDoorKeys.scrapeKey ?? "");

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: what a no-op `pulumi up` costs on this machine. Prints a table; always exits 0.
+ * `npm run bench`: what a no-op `pulumi up` costs on this machine, and what the front door costs a predict.
+ * Prints a table; always exits 0.
  * Figures, not tests: nothing here asserts a time.
  */
 import { spawnSync } from "node:child_process";
@@ -7,9 +8,12 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseStackConfig } from "../components/config/stackConfig";
+import { frontDoorImageSpec } from "../components/frontDoor/image";
 import { renderContextFiles, writeBuildContext } from "../components/serving/buildContext";
 import { hashDirectory, listFiles } from "../components/serving/contextHash";
 import { scanModelDir } from "../components/serving/modelDir";
+import { benchFrontDoor } from "./frontDoor";
 import { measureRefreshReads } from "./refreshReads";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
     // 3. No-op re-evaluation: render the context again and hash with a warm cache.
     const contextDir = path.join(work, "context");
     const cacheFile = path.join(work, "context.hash-cache.json");
-    const spec = { baseImage: "tensorflow/serving:2.20.0", modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/monitoring/prometheus/metrics" };
+    const spec = { baseImage: "tensorflow/serving:2.20.0", modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/monitoring/prometheus/metrics", frontDoor: frontDoorImageSpec(parseStackConfig({ stack: "dev", projectDir: PROJECT_DIR, values: {} })) };
     const render = () => writeBuildContext(contextDir, renderContextFiles(spec, "#!/bin/sh\n"), scanModelDir(bigModel).versions);
     render();
     await hashDirectory(contextDir, { cacheFile });
@@ -150,6 +154,9 @@ async function main(): Promise<void> {
     // 6. The Docker engine's share of npm start's refresh of a dev stack.
     const reads = await measureRefreshReads(work);
     record("refresh: the 8 Docker inspects of a dev stack (median of 20)", "medianMs" in reads ? ms(reads.medianMs) : `not measured: ${reads.skipped}`, "");
+
+    // 7. The front door (caddy) in front of the simulator: latency and throughput against going straight.
+    await benchFrontDoor(record, PROJECT_DIR);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 /**
- * Builds the prometheus, promtool, alertmanager and amtool binaries the tests run, from the Go modules
+ * Builds the prometheus, promtool, alertmanager, amtool and caddy binaries the tests run, from the Go modules
  * of the default images' releases (components/config/versions.ts), into .tools/<module>-<release>/.
  * A folder whose binaries already report their release is reused, so running this again is cheap.
  * Needs Go; a Go older than the modules ask for fetches the newer toolchain itself (GOTOOLCHAIN=auto).
@@ -35,8 +35,9 @@ function isBuilt(set: MonitoringToolSet, folder: string): boolean {
 function downloadModule(set: MonitoringToolSet): string {
   const info = JSON.parse(run("go", ["mod", "download", "-json", `${set.goModule}@${set.goModuleVersion}`], { cwd: os.tmpdir() })) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download ${set.goModule}@${set.goModuleVersion}: ${info.Error ?? "no source folder"}`);
+  if (!set.releaseFile) return info.Dir;
   // The module's own release file must name the image's release: a wrong module version cannot pass as the right one.
-  const declared = fs.readFileSync(path.join(info.Dir, "VERSION"), "utf8").trim();
+  const declared = fs.readFileSync(path.join(info.Dir, set.releaseFile), "utf8").trim();
   if (declared !== set.release) throw new Error(`${set.goModule}@${set.goModuleVersion} is release ${declared}, not ${set.release} (${set.image})`);
   return info.Dir;
 }
@@ -77,10 +78,9 @@ function build(set: MonitoringToolSet): void {
   try {
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
-    const ldflags = `-s -w -X github.com/prometheus/common/version.Version=${set.release} -X github.com/prometheus/common/version.BuildUser=tfserving-platform`;
     console.log(`${set.folder}: building ${set.packages.join(", ")} from ${set.goModule}@${set.goModuleVersion}`);
     // GOWORK=off: the module ships a go.work naming folders its zip leaves out.
-    run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", staging + path.sep, ...set.packages], {
+    run("go", ["build", "-trimpath", `-ldflags=${set.ldflags}`, "-o", staging + path.sep, ...set.packages], {
       cwd: writableSource(set, moduleDir, scratch),
       env: { ...process.env, GOWORK: "off", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly -buildvcs=false" },
       stdio: ["ignore", "inherit", "inherit"],

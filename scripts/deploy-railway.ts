@@ -8,6 +8,8 @@
  *   RAILWAY_CLI            path or name of the Railway CLI (default `railway`)
  *   DEPLOY_SERVICE, DEPLOY_CONTEXT_DIR, DEPLOY_REST_PORT, DEPLOY_IMAGE_REF, MODEL_NAME, TIMEOUT_SECONDS
  *   DEPLOY_RECEIVER_PASSWORD  metricsMode push: the receiver password, set as a Railway variable (never printed)
+ *   DEPLOY_FRONT_DOOR_VARIABLES  the front door's keys, a JSON object of variable name to value, set as Railway variables (never printed)
+ *   TFSERVING_API_KEY      a consumer's key the rollout check sends (never printed)
  *   DEPLOY_POLL_INTERVAL_MS  pause between deployment-status polls (default 5000)
  *   DEPLOY_VERIFY_URL      test-only: verify against this base URL instead of https://<domain>
  *
@@ -18,10 +20,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { INSTALL_HINT, childEnvironment, railwayAuth, redact, resolveExecutable, spawnPlan } from "../components/railway/cli";
 import { CliResult, CliRunner, KEEP_DEPLOYMENT_ARG, deployToRailway, keptDeploymentOutput } from "../components/railway/deploy";
+import { API_KEY_ENV } from "../components/serving/predict";
 import { loadSampleRows } from "../components/serving/tfExample";
 
 const env = process.env;
-const secrets = [env.RAILWAY_TOKEN, env.RAILWAY_API_TOKEN, env.DEPLOY_RECEIVER_PASSWORD];
+const frontDoorVariables = JSON.parse(env.DEPLOY_FRONT_DOOR_VARIABLES || "{}") as Record<string, string>;
+const secrets = [env.RAILWAY_TOKEN, env.RAILWAY_API_TOKEN, env.DEPLOY_RECEIVER_PASSWORD, env[API_KEY_ENV], ...Object.values(frontDoorVariables)];
 const log = (line: string) => process.stderr.write(`${redact(line, secrets)}\n`);
 
 function required(name: string): string {
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
       pollIntervalMs: Number(env.DEPLOY_POLL_INTERVAL_MS ?? "5000"),
       verifyBaseUrl: env.DEPLOY_VERIFY_URL || undefined,
       receiverPassword: env.DEPLOY_RECEIVER_PASSWORD || undefined,
+      frontDoorVariables,
+      apiKey: env[API_KEY_ENV] || undefined,
     },
     auth,
     // An upload plus build can take as long as the whole budget; other commands are quick.

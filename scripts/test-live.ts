@@ -19,6 +19,8 @@ import { DEPLOY_TAG } from "../components/grafana/deployMarker";
 import { scanModelDir } from "../components/serving/modelDir";
 import { SAMPLE_PREDICTIONS_ASSET, loadSamplePredictions } from "../components/serving/samplePredictions";
 import { loadSampleRows } from "../components/serving/tfExample";
+import { API_KEY_ENV } from "../components/serving/predict";
+import { keyFromApiKeysOutput } from "./apiKey";
 import { beforeUp, stackEffects } from "./automation/beforeUp";
 import { describeDockerEngine, dockerEngineFor } from "./automation/dockerEngine";
 import { MissingToolError, checkPrerequisites, firstLine, imageProblem, runQuiet } from "./automation/preflight";
@@ -41,7 +43,7 @@ async function defaultBridgeGateway(): Promise<string | undefined> {
   return result.code === 0 ? bridgeGateway(result.output) : undefined;
 }
 
-/** A plain output's string value; the password is the one secret read, and it is never printed. */
+/** An output's string value; the secrets read (password, keys, metrics credential) are never printed. */
 function outputString(outputs: OutputMap, name: string): string {
   const value = outputs[name]?.value;
   if (typeof value !== "string" || value === "") throw new Error(`the stack has no output ${name}`);
@@ -56,7 +58,7 @@ async function main(): Promise<number> {
   const missingFiles = [path.join(PROJECT_DIR, BUNDLED_MODEL_DIR), SAMPLE_PREDICTIONS_ASSET].filter((file) => !fs.existsSync(file));
   if (missingFiles.length > 0) throw new MissingToolError(`${COMMAND} needs the bundled demo model: ${missingFiles.map((file) => path.relative(PROJECT_DIR, file)).join(" and ")} missing.`);
   const expected = loadSamplePredictions().predictions;
-  const images = [DEFAULT_IMAGES.tfServing, DEFAULT_IMAGES.prometheus, DEFAULT_IMAGES.grafana, DEFAULT_IMAGES.alertmanager];
+  const images = [DEFAULT_IMAGES.tfServing, DEFAULT_IMAGES.prometheus, DEFAULT_IMAGES.grafana, DEFAULT_IMAGES.alertmanager, DEFAULT_IMAGES.caddy];
   const unpullable = (await Promise.all(images.map((image) => imageProblem(image)))).filter((problem): problem is string => problem !== undefined);
   if (unpullable.length > 0) throw new MissingToolError(`${COMMAND} needs ${unpullable.join("; and ")}.`);
 
@@ -146,22 +148,25 @@ async function main(): Promise<number> {
         grafanaUrl: outputString(outputs, "grafanaUrl"),
         prometheusUrl: outputString(outputs, "prometheusUrl"),
         auth: { user: outputString(outputs, "grafanaAdminUser"), password: outputString(outputs, "grafanaAdminPassword") },
+        // The front door: the stack's generated key (never printed) and Prometheus' credential for the metrics path.
+        apiKey: process.env[API_KEY_ENV] || keyFromApiKeysOutput(outputString(outputs, "apiKeys")),
+        metricsCredential: outputString(outputs, "metricsCredential"),
       }),
       { critical: true, describe: (found) => `servingUrl ${found.servingUrl}, prometheusUrl ${found.prometheusUrl}, grafanaUrl ${found.grafanaUrl}` },
     );
-    const { servingUrl, metricsUrl, grafanaUrl, prometheusUrl, auth } = urls!;
+    const { servingUrl, metricsUrl, grafanaUrl, prometheusUrl, auth, apiKey, metricsCredential } = urls!;
     const model = stackConfig.modelName;
     const dashboard = buildDashboard(dashboardInput(stackConfig, PROMETHEUS_DATA_SOURCE)) as unknown as Parameters<typeof checks.dashboardQueries>[0];
     const queries = checks.dashboardQueries(dashboard);
     const uid = dashboardUid(model);
 
-    await phases.run("model AVAILABLE", () => checks.checkModelAvailable(servingUrl, model));
-    await phases.run("predictions match the bundled model", () => checks.checkPredictions(servingUrl, model, expected));
+    await phases.run("model AVAILABLE", () => checks.checkModelAvailable(servingUrl, model, undefined, apiKey));
+    await phases.run("predictions match the bundled model", () => checks.checkPredictions(servingUrl, model, expected, undefined, apiKey));
     // TF Serving's own counters before and after are the truth Prometheus is then compared with.
     const traffic = await phases.run("traffic incl. malformed requests, counted by TF Serving", async () => {
-      const before = await checks.servedRequestCounts(metricsUrl, model);
-      const sent = await checks.sendTraffic(servingUrl, model, loadSampleRows(), { valid: 40, malformed: 5 });
-      const after = await checks.servedRequestCounts(metricsUrl, model);
+      const before = await checks.servedRequestCounts(metricsUrl, model, metricsCredential);
+      const sent = await checks.sendTraffic(servingUrl, model, loadSampleRows(), { valid: 40, malformed: 5 }, apiKey);
+      const after = await checks.servedRequestCounts(metricsUrl, model, metricsCredential);
       return { after, detail: checks.checkServedCounts(before, after, sent) };
     }, { describe: (result) => result.detail });
     await phases.run("Prometheus target up, no scrape error", () => checks.checkScrapeTarget(prometheusUrl, stackConfig.scrapeJobName));

@@ -3,9 +3,10 @@
  * or as a smoke test:
  *
  *   npm run traffic -- [--url <servingUrl>] [--rate 5] [--duration 60] [--rows sample|random]
- *                      [--model diabetes-prediction] [--timeout-ms 10000] [--json]
+ *                      [--model diabetes-prediction] [--timeout-ms 10000] [--json] [--consumer <name>]
  *
- * Without --url it reads the selected stack's `servingUrl` output with the pulumi CLI. Rate is capped
+ * Without --url it reads the selected stack's `servingUrl` output with the pulumi CLI. The front door's key
+ * comes from TFSERVING_API_KEY or the stack's apiKeys output (the first consumer's, or --consumer's), never printed. Rate is capped
  * at 50 requests/s and duration at 600s (a number of seconds, or 30s / 2m). Progress goes to stderr,
  * the summary to stdout (JSON with --json). Exits 1 when any request failed, 2 on bad arguments.
  */
@@ -15,6 +16,7 @@ import { durationMs } from "../components/config/stackConfig";
 import { UsageError, numberFlag } from "./cliFlags";
 import { Progress, checkLimits, formatSummary, progressBar, runTraffic } from "./traffic/generator";
 import { rowSource } from "./traffic/rows";
+import { resolveApiKey } from "./apiKey";
 
 
 /** The stack output, when the pulumi CLI is here and a stack is selected. */
@@ -43,6 +45,7 @@ async function main(): Promise<number> {
       model: { type: "string", default: "diabetes-prediction" },
       "timeout-ms": { type: "string", default: "10000" },
       json: { type: "boolean", default: false },
+      consumer: { type: "string" },
     },
   });
   const ratePerSecond = numberFlag("rate", values.rate);
@@ -85,6 +88,7 @@ async function main(): Promise<number> {
     durationSeconds,
     nextRow: rowSource(values.rows),
     requestTimeoutMs: numberFlag("timeout-ms", values["timeout-ms"]),
+    apiKey: resolveApiKey(values.consumer),
     onProgress: draw,
     signal: stop.signal,
   });

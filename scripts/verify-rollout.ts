@@ -1,10 +1,11 @@
 /**
  * Gate for `pulumi up`: exits 0 only when the served model is AVAILABLE and answers a prediction.
  * Parameters come from the environment (set by the command resource):
- *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS;
+ *   SERVING_URL, MODEL_NAME, TIMEOUT_SECONDS, and TFSERVING_API_KEY (a consumer's key for the front door; never printed);
  *   CONTAINER_NAME (local serving): fail as soon as this container exits or restarts, quoting its logs.
  */
 import { containerCheck } from "../components/serving/containerState";
+import { API_KEY_ENV } from "../components/serving/predict";
 import { verifyRollout } from "../components/serving/rollout";
 import { loadSampleRows } from "../components/serving/tfExample";
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     modelName,
     timeoutMs,
     sampleRow: loadSampleRows()[0],
+    apiKey: process.env[API_KEY_ENV] || undefined,
     log: (line) => console.error(line),
     serverFailure: containerName ? containerCheck(containerName) : undefined,
   });

@@ -1,6 +1,6 @@
 import { parse, problemsOf } from "./support/configParse";
 
-const railway = { modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "railway-token-3f9c1a" };
+const railway = { modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "railway-token-3f9c1a", publicEndpoint: "true" };
 
 describe("push mode, receiver and forwarding config", () => {
   it("defaults to scrape mode without receiver or forwarding", () => {

@@ -75,11 +75,11 @@ describe("stack config", () => {
     const message = problemsOf({ modelDir: "m", deployTarget: "railway" });
     expect(message).toMatch(/tfserving-platform:railwayService: is required/);
     expect(message).toMatch(/tfserving-platform:railwayToken: is required.*--secret/);
-    expect(() => parse({ modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken" }, "prod")).not.toThrow();
+    expect(() => parse({ modelDir: "m", deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken", publicEndpoint: "true" }, "prod")).not.toThrow();
   });
 
   it("never deploys the bundled demo model to Railway: modelDir is required, and the demo path refused", () => {
-    const railway = { deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken" };
+    const railway = { deployTarget: "railway", railwayService: "svc", railwayToken: "t0ken", publicEndpoint: "true" };
     expect(problemsOf(railway)).toMatch(/tfserving-platform:modelDir: is required when deployTarget is railway.*pulumi config set tfserving-platform:modelDir/);
     for (const demo of ["models/diabetes-prediction", "./models/diabetes-prediction/", "/project/models/diabetes-prediction"]) {
       expect(problemsOf({ ...railway, modelDir: demo })).toMatch(/tfserving-platform:modelDir: ".*" is the bundled demo model, which is not for production.*pulumi config set/);

@@ -14,6 +14,8 @@ import { DEFAULT_IMAGES, parseStackConfig } from "../components/config/stackConf
 import { PROMETHEUS_PATHS, prometheusConfigInput, renderPrometheusConfig } from "../components/monitoring/prometheusConfig";
 import { imageRefFor } from "../components/serving/TfServingImage";
 import { ServingImageSpec, renderContextFiles } from "../components/serving/buildContext";
+import { frontDoorImageSpec } from "../components/frontDoor/image";
+import { parse } from "./support/configParse";
 import { policies } from "../policy/policies";
 import {
   StackResource,
@@ -147,6 +149,7 @@ describe("tfserving-monitoring-enabled", () => {
     restPort: 8501,
     grpcPort: 8500,
     metricsPath: "/monitoring/prometheus/metrics",
+    frontDoor: frontDoorImageSpec(parse({})),
   };
   let projectDir: string;
   const contextDir = ".build/dev/tfserving";

@@ -11,7 +11,11 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const WEBHOOK = "https://hooks.example.invalid/alerts/secret-token";
 
 type Upload = { file: string; content: unknown };
-const uploads = (container: RegisteredResource) => container.inputs.uploads as Upload[];
+/** Uploads as the container gets them; secret as a whole where one of them is (scrape mode's front-door credential). */
+const uploads = (container: RegisteredResource) => {
+  const value = container.inputs.uploads as Record<string, unknown>;
+  return (value[SECRET_SIG] === SECRET_VALUE ? value.value : value) as Upload[];
+};
 const upload = (container: RegisteredResource, file: string) => uploads(container).find((entry) => entry.file === file)!;
 
 describe("monitoring under mocks", () => {
@@ -43,8 +47,16 @@ describe("monitoring under mocks", () => {
     const config = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string);
     const job = config.scrape_configs[0];
     expect(job).toMatchObject({ job_name: "tf-serving-local", scheme: "http", metrics_path: "/monitoring/prometheus/metrics" });
-    // The serving container's name on the shared network, at its in-container REST port.
-    expect(job.static_configs).toEqual([{ targets: [`${serving.inputs.name}:8501`], labels: { model_version: "1763528202" } }]);
+    // The serving container's name on the shared network, at its in-container REST port: the front door, with
+    // Prometheus' own credential (a file of the secret uploads), TF Serving's metrics and the door's own, both
+    // labelled with the served version.
+    const target = `${serving.inputs.name}:8501`;
+    expect(job.static_configs).toEqual([
+      { targets: [target], labels: { model_version: "1763528202" } },
+      { targets: [target], labels: { model_version: "1763528202", __metrics_path__: "/monitoring/edge/metrics", component: "edge" } },
+    ]);
+    expect(job.authorization).toEqual({ type: "Bearer", credentials_file: "/etc/prometheus/front-door.credential" });
+    expect(upload(prometheus, "/etc/prometheus/front-door.credential").content).toBe("mock-password-front-door-scrape");
     expect((serving.inputs.networksAdvanced as { name: string }[])[0].name).toBe("tfserving-dev");
     expect(config.alerting).toBeUndefined();
     expect(config.rule_files).toEqual([PROMETHEUS_PATHS.rules]);
@@ -61,7 +73,7 @@ describe("monitoring under mocks", () => {
     const job = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string).scrape_configs[0];
     expect(run.outputs.railwayDomain).toBe(MOCK_DEPLOYED.host);
     expect(job).toMatchObject({ job_name: "tf-serving-railway", scheme: "https", metrics_path: "/monitoring/prometheus/metrics" });
-    expect(job.static_configs).toEqual([{ targets: [run.outputs.railwayDomain], labels: { model_version: "1763528202" } }]);
+    expect(job.static_configs[0]).toEqual({ targets: [run.outputs.railwayDomain], labels: { model_version: "1763528202" } });
     expect(job.tls_config).toBeUndefined();
     expect(prometheus.inputs.name).toBe("tfserving-prod-prometheus");
     expect(prometheus.inputs.ports).toEqual([expect.objectContaining({ internal: 9090, external: 9090, ip: "127.0.0.1" })]);
@@ -112,8 +124,8 @@ describe("monitoring under mocks", () => {
     const [config] = secretUploads.value as Upload[];
     expect(config.file).toBe("/etc/alertmanager/alertmanager.yml");
     expect(parse(config.content as string).receivers[0].webhook_configs[0].url).toBe(WEBHOOK);
-    // The webhook URL is no output at all; Grafana's admin password is the only secret one.
-    expect([...run.secretOutputs]).toEqual(["grafanaAdminPassword"]);
+    // The webhook URL is no output at all; the secret ones are Grafana's admin password and the front door's keys and credential.
+    expect([...run.secretOutputs].sort()).toEqual(["apiKeys", "grafanaAdminPassword", "metricsCredential"]);
     expect(JSON.stringify(run.outputs)).not.toContain(WEBHOOK);
     for (const resource of run.resources.filter((r) => r.name !== "alertmanager")) expect(JSON.stringify(resource.inputs)).not.toContain(WEBHOOK);
   });

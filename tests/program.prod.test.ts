@@ -54,7 +54,8 @@ describe("prod stack (railway) under mocks", () => {
     expect(everywhere).toEqual([`${COMMAND}/serving-deploy: environment.value.RAILWAY_TOKEN`]);
     expect(deploy.inputs.logging).toBe("stderr");
 
-    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "production"]);
+    // The last trigger is a digest of the front door's keys: a rotated key redeploys.
+    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "production", expect.stringMatching(/^[0-9a-f]{64}$/)]);
     expect(environment.DEPLOY_IMAGE_REF).toBe(run.outputs.imageRef);
     expect(run.byType("docker:index/image:Image")).toEqual([]);
   });
@@ -72,7 +73,9 @@ describe("prod stack (railway) under mocks", () => {
     for (const name of ["servingUrl", "railwayDomain"]) expect(run.secretOutputs.has(name)).toBe(false);
 
     const prometheus = run.one("docker:index/container:Container", "prometheus");
-    const uploads = prometheus.inputs.uploads as { file: string; content: string }[];
+    // Secret as a whole: one upload is the front door's scrape credential.
+    expect(isSecret(prometheus.inputs.uploads)).toBe(true);
+    const uploads = unwrap(prometheus.inputs.uploads) as { file: string; content: string }[];
     const prometheusYml = uploads.map((upload) => upload.content).join("\n");
     expect(prometheusYml).toContain("diabetes-prod.up.railway.app");
     expect(prometheusYml).toMatch(/scheme: https/);
@@ -84,7 +87,7 @@ describe("prod stack (railway) under mocks", () => {
     const environment = unwrap(deploy.inputs.environment) as Record<string, string>;
     expect(environment).toMatchObject({ RAILWAY_API_TOKEN: TOKEN, RAILWAY_PROJECT_ID: "proj-123", RAILWAY_ENVIRONMENT_ID: "staging", RAILWAY_CLI: "/opt/railway" });
     expect(environment.RAILWAY_TOKEN).toBeUndefined();
-    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "staging", "proj-123"]);
+    expect(deploy.inputs.triggers).toEqual([run.outputs.contextHash, "diabetes-prediction", "staging", "proj-123", expect.stringMatching(/^[0-9a-f]{64}$/)]);
   });
 
   it("dev registers no Railway command and exports an empty railwayDomain", async () => {

@@ -40,15 +40,20 @@ describe("push mode under mocks", () => {
     const run = await runProgram({ stack: "dev", config: { modelDir, metricsMode: "push" } });
 
     const dockerfile = contextFile("dev", "Dockerfile");
-    expect(dockerfile.split("\n").slice(0, 2)).toEqual([
+    expect(dockerfile.split("\n").filter((line) => line.startsWith("FROM "))).toEqual([
       `FROM --platform=linux/amd64 ${DEFAULT_IMAGES.prometheus} AS prometheus-agent`,
+      `FROM --platform=linux/amd64 ${DEFAULT_IMAGES.caddy} AS front-door`,
       `FROM --platform=linux/amd64 ${DEFAULT_IMAGES.tfServing}`,
     ]);
     expect(dockerfile).toContain("COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus");
     expect(dockerfile).toContain("METRICS_MODE=push");
     const agent = parse(contextFile("dev", "config/agent.yml"));
     expect(agent.remote_write[0].url).toBe("http://tfserving-dev-prometheus:9090/api/v1/write");
-    expect(agent.scrape_configs[0]).toMatchObject({ job_name: "tf-serving-local", static_configs: [{ targets: ["127.0.0.1:8501"] }] });
+    // TF Serving behind the front door and the door's own metrics, both on loopback, in one job.
+    expect(agent.scrape_configs[0]).toMatchObject({
+      job_name: "tf-serving-local",
+      static_configs: [{ targets: ["127.0.0.1:18501"] }, { targets: ["127.0.0.1:9096"], labels: { __metrics_path__: "/metrics", component: "edge" } }],
+    });
     // The version the image serves labels every pushed series.
     expect(agent.global.external_labels.model_version).toBe("1763528202");
     expect(dockerfile + JSON.stringify(agent)).not.toContain(RECEIVER_PASSWORD);
@@ -56,7 +61,7 @@ describe("push mode under mocks", () => {
     // The serving container gets the password as a secret variable only.
     const serving = run.one(CONTAINER, "serving");
     expect(isSecret(serving.inputs.envs)).toBe(true);
-    expect(unwrap<string[]>(serving.inputs.envs)).toEqual([`METRICS_RECEIVER_PASSWORD=${RECEIVER_PASSWORD}`]);
+    expect(unwrap<string[]>(serving.inputs.envs)).toEqual(["FRONT_DOOR_KEY_DEV=mock-password-front-door-dev", `METRICS_RECEIVER_PASSWORD=${RECEIVER_PASSWORD}`]);
 
     const prometheus = run.one(CONTAINER, "prometheus");
     expect(prometheus.inputs.command).toEqual(expect.arrayContaining([`--web.config.file=${RECEIVER_PATHS.webConfig}`, "--web.enable-remote-write-receiver"]));
@@ -112,7 +117,7 @@ describe("push mode under mocks", () => {
     const environment = unwrap<Record<string, string>>(deploy.inputs.environment);
     expect(isSecret(deploy.inputs.environment)).toBe(true);
     expect(environment.DEPLOY_RECEIVER_PASSWORD).toBe(RECEIVER_PASSWORD);
-    expect(unwrap<unknown[]>(deploy.inputs.triggers)).toHaveLength(4);
+    expect(unwrap<unknown[]>(deploy.inputs.triggers)).toHaveLength(5);
 
     const agent = parse(contextFile("prod", "config/agent.yml"));
     // The public domain serves the metrics only at the unguessable path the agent scrapes.

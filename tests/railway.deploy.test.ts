@@ -117,6 +117,20 @@ describe("deploy-railway against a fake railway CLI", () => {
     expectNoToken(run);
   });
 
+  it("sets the front door's keys as Railway variables through stdin, never in argv, and never prints them or the check's key", async () => {
+    const variables = { FRONT_DOOR_KEY_TEAM_A: "teamA-key-1f2e3d4c5b6a79880a1b2c3d4e5f", FRONT_DOOR_SCRAPE_KEY: "scrape-key-9a8b7c6d5e4f30211f2e3d4c5b6a" };
+    const apiKey = variables.FRONT_DOOR_KEY_TEAM_A;
+    const run = await deploy("success", { DEPLOY_FRONT_DOOR_VARIABLES: JSON.stringify(variables), TFSERVING_API_KEY: apiKey });
+    expect(run.code).toBe(0);
+    expect(run.stdinVariables).toEqual(Object.entries(variables).map(([name, value]) => ({ name, value })));
+    for (const value of Object.values(variables)) {
+      expect(run.calls.some((call) => call.args.join(" ").includes(value))).toBe(false);
+      expect(run.stdout + run.stderr).not.toContain(value);
+    }
+    expect(run.stderr).toContain("Setting FRONT_DOOR_KEY_TEAM_A");
+    expectNoToken(run);
+  });
+
   it("passes when the build-log stream breaks but the deployment succeeded", async () => {
     const run = await deploy("stream-error");
     expect(run.code).toBe(0);

@@ -9,6 +9,7 @@ import { EXTERNAL_GRAFANA_SECRET_KEYS, externalGrafanaDerived, externalGrafanaKe
 import { MONITORING_SECRET_KEYS, monitoringDerived, monitoringKeys, monitoringProblems } from "../monitoring/config";
 import { PUSH_MODE_SECRET_KEYS, pushModeDerived, pushModeKeys, pushModeProblems } from "../monitoring/pushModeConfig";
 import { RAILWAY_SECRET_KEYS, railwayKeys, railwayProblems } from "../railway/config";
+import { FRONT_DOOR_SECRET_KEYS, frontDoorDerived, frontDoorKeys, frontDoorProblems } from "../frontDoor/config";
 import { servingDerived, servingKeys, servingProblems } from "../serving/config";
 import { ConfigContext } from "./part";
 import { key } from "./schema";
@@ -23,18 +24,24 @@ export { AGENT_LISTEN_PORT } from "../monitoring/pushModeConfig";
 
 /** Every plain (non-secret) key, its type and its default. */
 export const plainConfigSchema = z
-  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys, ...externalGrafanaKeys })
+  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys, ...externalGrafanaKeys, ...frontDoorKeys })
   .strict();
 
 /** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
-export const SECRET_KEYS = [...RAILWAY_SECRET_KEYS, ...MONITORING_SECRET_KEYS, ...PUSH_MODE_SECRET_KEYS, ...EXTERNAL_GRAFANA_SECRET_KEYS] as const;
+export const SECRET_KEYS = [
+  ...RAILWAY_SECRET_KEYS,
+  ...MONITORING_SECRET_KEYS,
+  ...PUSH_MODE_SECRET_KEYS,
+  ...EXTERNAL_GRAFANA_SECRET_KEYS,
+  ...FRONT_DOOR_SECRET_KEYS,
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export type PlainConfig = z.infer<typeof plainConfigSchema>;
 export type ConfigKey = keyof PlainConfig | SecretKey;
 export const PLAIN_KEYS = Object.keys(plainConfigSchema.shape) as (keyof PlainConfig)[];
 
-const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems, externalGrafanaProblems];
+const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems, externalGrafanaProblems, frontDoorProblems];
 
 function derive(context: ConfigContext) {
   return {
@@ -43,6 +50,7 @@ function derive(context: ConfigContext) {
     ...grafanaDerived(context),
     ...pushModeDerived(context),
     ...externalGrafanaDerived(context),
+    ...frontDoorDerived(context),
   };
 }
 

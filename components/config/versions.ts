@@ -1,7 +1,7 @@
 /**
  * The one place each default image version is stated. The stack config's defaults and Pulumi.yaml take
  * these tags; Renovate (renovate.json) keeps them current; the tests run Prometheus, promtool,
- * Alertmanager and amtool built from the Go modules of these same releases
+ * Alertmanager, amtool and Caddy built from the Go modules of these same releases
  * (scripts/build-monitoring-tools.ts), so what the tests prove holds for what the containers run.
  */
 export const DEFAULT_IMAGES = {
@@ -11,6 +11,8 @@ export const DEFAULT_IMAGES = {
   // Not a -distroless tag: the healthcheck needs the image's curl.
   grafana: "grafana/grafana:13.2.3",
   alertmanager: "prom/alertmanager:v0.35.0",
+  // The front door's binary is copied from it into the serving image.
+  caddy: "caddy:2.11.9",
 } as const;
 
 /** The tag of an image reference, e.g. `v3.13.5` of `prom/prometheus:v3.13.5`. */

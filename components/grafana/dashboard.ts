@@ -7,7 +7,7 @@ import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
 import { StackConfig } from "../config/stackConfig";
-import { AlertThresholds, detectorSeries, internalsQueries, servingQueries } from "../monitoring/promql";
+import { AlertThresholds, detectorSeries, edgeQueries, internalsQueries, servingQueries } from "../monitoring/promql";
 import { deployAnnotationQuery } from "./deployMarker";
 import { insightPanels } from "./insightPanels";
 
@@ -24,6 +24,7 @@ export const PANEL_TITLES = {
   alerts: "Prometheus alerts",
   replicaThroughput: "Throughput per replica",
   replicaLatency: "p95 latency per replica (REST predict)",
+  edgeResponses: "Responses at the edge by code",
 } as const;
 
 export type DashboardThresholds = Pick<AlertThresholds, "lowTrafficThresholdRps" | "spikeFactor" | "errorRatioThreshold" | "latencyP95ThresholdMs">;
@@ -81,6 +82,7 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.uid)) throw new Error(`dashboard uid "${input.uid}" must be 1-40 letters, digits, - or _`);
   const queries = servingQueries(input.modelName, input.jobName);
   const detectors = detectorSeries(queries, input.thresholds);
+  const edge = edgeQueries(input.jobName);
   const source: common.DataSourceRef = { type: "prometheus", uid: input.dataSourceUid };
   const query = (refId: string, expr: string, legend: string) =>
     new prometheus.DataqueryBuilder()
@@ -227,6 +229,15 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
         .thresholds(steps([base("green"), step(thresholds.latencyP95ThresholdMs, "red")]))
         .thresholdsStyle(thresholdLine())
         .span(12),
+    )
+    .withPanel(
+      graph(12, PANEL_TITLES.edgeResponses, units.RequestsPerSecond)
+        .description(
+          "Answers of the front door (Caddy) per second over 5m by HTTP status: 401 missing or unknown API key, 404 other routes and models, " +
+            "413 bodies above maxRequestBodyBytes, 5xx TF Serving unreachable or failing. TF Serving never sees the refused ones.",
+        )
+        .withTarget(query("A", edge.responseRateByCode("5m"), "{{code}}"))
+        .span(24),
     );
   const internals = internalsQueries(input.modelName);
   for (const panel of insightPanels({ queries, internals, batching: input.batching ?? false, warmup: input.warmup ?? false, graph, query })) board.withPanel(panel);

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/stackConfig";
+import { EDGE_METRICS_PATH } from "../frontDoor/caddyConfig";
 import { ServingEndpoint } from "../serving/endpoint";
 import { CONTAINER_REPLACE_ON_CHANGES, KEEP_VOLUME_ON_LABEL_CHANGE } from "../shared/dockerChanges";
 import { stackLabels } from "../shared/dockerLabels";
@@ -33,6 +34,7 @@ export function prometheusContainerName(namePrefix: string): string {
 }
 
 const REMOTE_WRITE_PASSWORD_FILE = "/etc/prometheus/remote-write.password";
+const SCRAPE_CREDENTIAL_FILE = "/etc/prometheus/front-door.credential";
 
 export interface PrometheusArgs {
   config: StackConfig;
@@ -48,6 +50,8 @@ export interface PrometheusArgs {
   namePrefix: string;
   /** `host:port` of an Alertmanager on the same network; none means no alerting section. */
   alertmanagerTarget?: string;
+  /** Scrape mode: the front door's scrape credential (a secret), uploaded as a file the scrape job reads. */
+  scrapeCredential?: pulumi.Output<string>;
 }
 
 /**
@@ -89,6 +93,7 @@ export class Prometheus extends pulumi.ComponentResource {
       ...(receiver ? { receiver: { tls } } : {}),
       ...(remoteWrite ? { remoteWrite } : {}),
       ...(args.modelVersion !== undefined ? { modelVersion: args.modelVersion } : {}),
+      ...(args.scrapeCredential ? { frontDoor: { credentialsFile: SCRAPE_CREDENTIAL_FILE, edgeMetricsPath: EDGE_METRICS_PATH } } : {}),
     };
     const prometheusYml = args.serving
       ? pulumi
@@ -116,6 +121,7 @@ export class Prometheus extends pulumi.ComponentResource {
       command.push(`--web.config.file=${RECEIVER_PATHS.webConfig}`, "--web.enable-remote-write-receiver");
     }
     if (remoteWrite?.basicAuth) uploads.push({ file: REMOTE_WRITE_PASSWORD_FILE, content: forwarding!.password! });
+    if (args.scrapeCredential) uploads.push({ file: SCRAPE_CREDENTIAL_FILE, content: args.scrapeCredential });
 
     const ports: docker.types.input.ContainerPort[] = [{ internal: PROMETHEUS_PORT, external: config.prometheusHostPort, ip: config.hostBindAddress }];
     // The deliberate way to publish the receiver beyond this host: its own port, allowed (by config and policy) only with TLS.

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { AGENT_LISTEN_PORT } from "../config/stackConfig";
-import { ServingScrapeJob, checkScrapeTarget } from "./prometheusConfig";
+import { INTERNAL_METRICS_PATH } from "../frontDoor/caddyConfig";
+import { ServingScrapeJob, checkScrapeTarget, edgeMetricsTarget } from "./prometheusConfig";
 import { MODEL_VERSION_LABEL } from "./promql";
 import { RECEIVER_USER } from "./receiverConfig";
 
@@ -31,6 +32,8 @@ export interface AgentConfigInput {
   serving: Omit<ServingScrapeJob, "target" | "scheme" | "tlsConfig">;
   /** TF Serving's REST port inside the container; the agent scrapes it on loopback. */
   restPort: number;
+  /** The front door's loopback metrics port: Caddy's own metrics join the same job (the image always sets it). */
+  edgeMetricsPort?: number;
   /** The receiver's remote-write URL, e.g. https://metrics.example.com/api/v1/write. */
   receiverUrl: string;
   /** Trust the receiver's own certificate (receiverTlsCertFile) instead of the system roots. */
@@ -70,7 +73,10 @@ export function agentConfig(input: AgentConfigInput): Record<string, unknown> {
         scrape_timeout: job.scrapeTimeout,
         metrics_path: job.metricsPath,
         scheme: "http",
-        static_configs: [{ targets: [target] }],
+        static_configs: [
+          { targets: [target] },
+          ...(input.edgeMetricsPort === undefined ? [] : [edgeMetricsTarget(`127.0.0.1:${input.edgeMetricsPort}`, INTERNAL_METRICS_PATH)]),
+        ],
       },
     ],
     remote_write: [

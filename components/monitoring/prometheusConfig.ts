@@ -19,6 +19,17 @@ export interface ScrapeTlsConfig {
   server_name?: string;
 }
 
+/** Tells the front door's series (its `up`) apart from TF Serving's in the same job. */
+export const EDGE_COMPONENT_LABEL = { name: "component", value: "edge" } as const;
+
+/**
+ * The front door's own metrics as a second target of the TF Serving job: its own path, and a `component`
+ * label, so its `up` series stays apart from TF Serving's where both share one address (scrape mode).
+ */
+export function edgeMetricsTarget(target: string, metricsPath: string, labels: Record<string, string> = {}): Record<string, unknown> {
+  return { targets: [target], labels: { ...labels, __metrics_path__: metricsPath, [EDGE_COMPONENT_LABEL.name]: EDGE_COMPONENT_LABEL.value } };
+}
+
 export interface ServingScrapeJob {
   jobName: string;
   /** Bare `host[:port]` from the serving endpoint. */
@@ -30,6 +41,8 @@ export interface ServingScrapeJob {
   tlsConfig?: ScrapeTlsConfig;
   /** The version TF Serving serves, put on every scraped series as `model_version` (TF Serving exports none). */
   modelVersion?: string;
+  /** The front door: its scrape credential (a file in the Prometheus container) and where it serves its own metrics. */
+  frontDoor?: { credentialsFile: string; edgeMetricsPath: string };
 }
 
 /** Forwarding everything this Prometheus stores to a distributed store (remoteWrite* config keys). */
@@ -101,9 +114,10 @@ export function prometheusConfigInput(
   extra: Pick<PrometheusConfigInput, "ruleFiles" | "selfScrapeTarget" | "alertmanagerTargets" | "receiver" | "remoteWrite"> & {
     tlsConfig?: ScrapeTlsConfig;
     modelVersion?: string;
+    frontDoor?: ServingScrapeJob["frontDoor"];
   } = {},
 ): PrometheusConfigInput {
-  const { tlsConfig, modelVersion, ...rest } = extra;
+  const { tlsConfig, modelVersion, frontDoor, ...rest } = extra;
   return {
     monitorLabel: config.prometheusMonitorLabel,
     globalScrapeInterval: config.globalScrapeInterval,
@@ -119,6 +133,7 @@ export function prometheusConfigInput(
             scrapeTimeout: config.scrapeTimeout,
             ...(tlsConfig ? { tlsConfig } : {}),
             ...(modelVersion !== undefined ? { modelVersion } : {}),
+            ...(frontDoor ? { frontDoor } : {}),
           },
         }
       : {}),
@@ -202,6 +217,8 @@ function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
   if (!/^\/\S*$/.test(job.metricsPath)) {
     throw new Error(`tfserving-platform:metricsPath: "${job.metricsPath}" must be an absolute URL path such as /monitoring/prometheus/metrics`);
   }
+  // A target label reaches every series of the scrape, `up` included; a deploy of another version starts new series.
+  const versionLabels = job.modelVersion === undefined ? undefined : { [MODEL_VERSION_LABEL]: job.modelVersion };
   return {
     job_name: job.jobName,
     scrape_interval: job.scrapeInterval,
@@ -209,8 +226,12 @@ function servingScrapeConfig(job: ServingScrapeJob): Record<string, unknown> {
     metrics_path: job.metricsPath,
     scheme: job.scheme,
     ...(job.tlsConfig ? { tls_config: job.tlsConfig } : {}),
-    // A target label reaches every series of the scrape, `up` included; a deploy of another version starts new series.
-    static_configs: [{ targets: [job.target], ...(job.modelVersion !== undefined ? { labels: { [MODEL_VERSION_LABEL]: job.modelVersion } } : {}) }],
+    // Through the front door, with its scrape credential; the door's own metrics join the job.
+    ...(job.frontDoor ? { authorization: { type: "Bearer", credentials_file: job.frontDoor.credentialsFile } } : {}),
+    static_configs: [
+      { targets: [job.target], ...(versionLabels ? { labels: versionLabels } : {}) },
+      ...(job.frontDoor ? [edgeMetricsTarget(job.target, job.frontDoor.edgeMetricsPath, versionLabels)] : []),
+    ],
   };
 }
 

@@ -12,6 +12,8 @@
  * service's totals at any replica count. Only the per-replica views group by `replica`.
  */
 
+import { SCRAPE_ROUTE_HANDLERS, SERVER_NAMES } from "../frontDoor/caddyConfig";
+
 export const METRICS = {
   requestCount: ":tensorflow:serving:request_count",
   requestLatency: ":tensorflow:serving:request_latency",
@@ -107,6 +109,32 @@ export function servingQueries(modelName: string, jobName: string, mode: Metrics
     // A pushed series stays visible for the 5m lookback after its last sample; absent_over_time notices sooner.
     targetMissing: mode === "push" ? `absent_over_time(${targetUp}[${PUSH_FRESHNESS_WINDOW}])` : `absent(${targetUp})`,
   };
+}
+
+/** Caddy's response counter at the front door (its histogram's count carries `code`). */
+export const EDGE_METRICS = { responses: "caddy_http_request_duration_seconds_count" } as const;
+
+export interface EdgeQueries {
+  /** Responses per second at the front door by HTTP status code (401, 404, 413, 5xx ...), scrapes left out. */
+  responseRateByCode(window: Window): string;
+  /** Share of the door's responses that are 5xx, 0..1: what TF Serving cannot count (it never saw the request, or never answered). */
+  serverErrorRatio(window: Window): string;
+}
+
+/** The front door's client traffic: the job's `door` server, without the scrape routes (their first handlers). */
+export function edgeQueries(jobName: string): EdgeQueries {
+  const responses = `${EDGE_METRICS.responses}{job=${labelValue(jobName)},server="${SERVER_NAMES.door}",handler!~"${SCRAPE_ROUTE_HANDLERS.join("|")}"}`;
+  const serverErrors = responses.replace(/\}$/, ',code=~"5.."}');
+  const rate = (window: Window) => `sum(rate(${responses}[${window}]))`;
+  return {
+    responseRateByCode: (window) => `sum by (code) (rate(${responses}[${window}]))`,
+    serverErrorRatio: (window) => `(sum(rate(${serverErrors}[${window}])) or (${rate(window)} * 0)) / ${rate(window)}`,
+  };
+}
+
+/** The edge's 5xx alert: the share of 5xx answers at the front door above the error-ratio threshold. */
+export function edgeServerErrorsExpression(edge: EdgeQueries, thresholds: Pick<AlertThresholds, "errorRatioThreshold">): string {
+  return `${edge.serverErrorRatio("5m")} > ${thresholds.errorRatioThreshold}`;
 }
 
 export interface AlertThresholds {

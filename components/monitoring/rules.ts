@@ -8,6 +8,8 @@ import {
   alertExpressions,
   internalsQueries,
   internalsRecordingExpressions,
+  edgeQueries,
+  edgeServerErrorsExpression,
   recordingExpressions,
   servingQueries,
 } from "./promql";
@@ -21,6 +23,7 @@ export const ALERT_NAMES = [
   "TFServingTargetDown",
   "TFServingCounterResets",
   "TFServingModelLoadFailed",
+  "TFServingEdgeServerErrors",
   "Watchdog",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
@@ -33,6 +36,7 @@ export const TRAFFIC_ALERTS = [
   "TFServingHighLatencyP95",
   "TFServingCounterResets",
   "TFServingModelLoadFailed",
+  "TFServingEdgeServerErrors",
 ] as const satisfies readonly AlertName[];
 
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
@@ -233,6 +237,16 @@ export function ruleGroups(input: RulesInput): RuleGroups {
           `A version of ${model} failed to load (job ${input.jobName})`,
           `TF Serving tried to load a version of ${model} (see model_path) and failed, and it has not loaded since. TF Serving ` +
             "keeps serving the version it had, or none on a fresh start (requests then fail with NOT_FOUND).",
+        ),
+        alert(
+          "TFServingEdgeServerErrors",
+          edgeServerErrorsExpression(edgeQueries(input.jobName), t),
+          durations.errorRatioFor,
+          "critical",
+          `The front door of ${model} answers too many requests with 5xx`,
+          `More than ${Number((t.errorRatioThreshold * 100).toPrecision(6))}% of the front door's answers over 5m were 5xx ` +
+            `(tfserving-platform:errorRatioThreshold, errorRatioFor): TF Serving is unreachable behind it (502), too slow (504), ` +
+            `or failing; failures TF Serving's own counters may never see.`,
         ),
         alert(
           "Watchdog",

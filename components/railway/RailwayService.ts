@@ -4,6 +4,8 @@ import { nodeScriptCommand } from "../shared/nodeScript";
 import { ServingEndpoint } from "../serving/endpoint";
 import { KEEP_DEPLOYMENT_ARG } from "./deploy";
 import { parseDeployResult } from "./parse";
+import { API_KEY_ENV } from "../serving/predict";
+import { createHash } from "node:crypto";
 
 export interface RailwayServiceArgs {
   /** The rendered TF Serving build context (relative to the project); the only thing uploaded. */
@@ -25,6 +27,10 @@ export interface RailwayServiceArgs {
   receiverPassword?: pulumi.Output<string>;
   /** Changes when the password does, so a new password reaches Railway (a secret; only its change matters). */
   receiverPasswordHash?: pulumi.Output<string>;
+  /** The front door's keys by variable name (a secret), set as Railway variables; a change redeploys. */
+  frontDoorEnvironment: pulumi.Output<Record<string, string>>;
+  /** A consumer's key (a secret) the rollout check sends; none for a public endpoint. */
+  gateApiKey?: pulumi.Output<string>;
 }
 
 /**
@@ -60,6 +66,8 @@ export class RailwayService extends pulumi.ComponentResource {
           MODEL_NAME: args.modelName,
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
           ...(args.receiverPassword ? { DEPLOY_RECEIVER_PASSWORD: args.receiverPassword } : {}),
+          DEPLOY_FRONT_DOOR_VARIABLES: args.frontDoorEnvironment.apply((variables) => JSON.stringify(variables)),
+          ...(args.gateApiKey ? { [API_KEY_ENV]: args.gateApiKey } : {}),
         },
         // What is deployed, and where: a change of any of these deploys again (the command is replaced).
         triggers: [
@@ -68,8 +76,10 @@ export class RailwayService extends pulumi.ComponentResource {
           args.environment,
           ...(args.projectId ? [args.projectId] : []),
           ...(args.receiverPasswordHash ? [args.receiverPasswordHash] : []),
+          // A digest, not the keys (so it may show in a preview): a rotated key redeploys with its new variable.
+          pulumi.unsecret(args.frontDoorEnvironment.apply((variables) => createHash("sha256").update(JSON.stringify(variables)).digest("hex"))),
         ],
-        // Anything else (a rotated token, another CLI path, a new timeout) only reaches the state for the next deploy.
+        // Anything else (a rotated Railway token, another CLI path, a new timeout) only reaches the state for the next deploy.
         update: KEEP_DEPLOYMENT_ARG,
         // Diagnostics (redacted build logs) are shown; both streams stay encrypted in state.
         logging: "stderr",

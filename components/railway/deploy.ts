@@ -45,6 +45,10 @@ export interface DeployInputs {
   pollIntervalMs: number;
   /** Push mode: the receiver password, set as the METRICS_RECEIVER_PASSWORD variable (never logged). */
   receiverPassword?: string;
+  /** The front door's keys by variable name, set as Railway variables (never logged). */
+  frontDoorVariables?: Record<string, string>;
+  /** A consumer's key the rollout check sends; none for a public endpoint. */
+  apiKey?: string;
   /** Test-only: verify against this base URL instead of https://<domain>. */
   verifyBaseUrl?: string;
 }
@@ -86,7 +90,7 @@ function failure(what: string, result: CliResult): DeployError {
 export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, run: CliRunner, log: (line: string) => void): Promise<DeployResult> {
   const service = ["--service", inputs.service];
 
-  // The agent of push mode scrapes the REST port, so PORT stays pinned to it.
+  // The front door listens on PORT and the domain targets restPort, so PORT stays pinned to it.
   log(`Pinning PORT=${inputs.restPort} on service ${inputs.service}`);
   const variables = await run(["variables", ...service, "--set", `PORT=${inputs.restPort}`, "--skip-deploys"]);
   if (variables.code !== 0) throw failure("variables --set PORT", variables);
@@ -95,6 +99,11 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
     log(`Setting ${RECEIVER_PASSWORD_ENV} on service ${inputs.service}`);
     const password = await run(["variables", ...service, "--set-from-stdin", RECEIVER_PASSWORD_ENV, "--skip-deploys"], { stdin: inputs.receiverPassword });
     if (password.code !== 0) throw failure(`variables --set-from-stdin ${RECEIVER_PASSWORD_ENV}`, password);
+  }
+  for (const [variable, value] of Object.entries(inputs.frontDoorVariables ?? {})) {
+    log(`Setting ${variable} on service ${inputs.service}`);
+    const set = await run(["variables", ...service, "--set-from-stdin", variable, "--skip-deploys"], { stdin: value });
+    if (set.code !== 0) throw failure(`variables --set-from-stdin ${variable}`, set);
   }
 
   // The newest deployment before the upload; confirmation must find a different, newer one.
@@ -123,7 +132,7 @@ export async function deployToRailway(inputs: DeployInputs, auth: RailwayAuth, r
   const servingUrl = inputs.verifyBaseUrl ?? `https://${host}`;
   log(`Verifying the rollout at ${servingUrl}`);
   try {
-    await verifyRollout({ servingUrl, modelName: inputs.modelName, timeoutMs: inputs.timeoutMs, sampleRow: inputs.sampleRow, log });
+    await verifyRollout({ servingUrl, modelName: inputs.modelName, timeoutMs: inputs.timeoutMs, sampleRow: inputs.sampleRow, apiKey: inputs.apiKey, log });
   } catch (error) {
     if (error instanceof RolloutError) throw new DeployError(`Deployment ${deployment.id} is SUCCESS, but ${error.message}`);
     throw error;

@@ -6,6 +6,7 @@ import { stackLabels } from "../shared/dockerLabels";
 import { hostForUrl } from "../shared/hostUrl";
 import { nodeScriptCommand } from "../shared/nodeScript";
 import { RECEIVER_PASSWORD_ENV } from "./buildContext";
+import { API_KEY_ENV } from "./predict";
 import { ServingEndpoint } from "./endpoint";
 
 export interface LocalServingArgs {
@@ -22,6 +23,10 @@ export interface LocalServingArgs {
   receiverPassword?: pulumi.Output<string>;
   /** The stack name, for the container's label (components/shared/dockerLabels.ts). */
   stack: string;
+  /** The front door's keys by variable name (a Pulumi secret); a rotated key replaces the container, not the image. */
+  frontDoorEnvironment: pulumi.Output<Record<string, string>>;
+  /** A consumer's key (a secret) the readiness gate sends; none for a public endpoint. */
+  gateApiKey?: pulumi.Output<string>;
 }
 
 /** TF Serving on the local Docker engine, with a gate that holds `pulumi up` until the model is AVAILABLE. */
@@ -45,11 +50,16 @@ export class LocalServing extends pulumi.ComponentResource {
         image: args.imageRef,
         labels: stackLabels(args.stack),
         restart: "unless-stopped",
-        ...(args.receiverPassword ? { envs: [pulumi.interpolate`${RECEIVER_PASSWORD_ENV}=${args.receiverPassword}`] } : {}),
+        envs: pulumi
+          .all([args.frontDoorEnvironment, args.receiverPassword])
+          .apply(([doorEnvironment, receiverPassword]) => [
+            ...Object.entries(doorEnvironment).map(([variable, value]) => `${variable}=${value}`),
+            ...(receiverPassword === undefined ? [] : [`${RECEIVER_PASSWORD_ENV}=${receiverPassword}`]),
+          ]),
         ports: [{ internal: args.restPort, external: args.hostPort, ip: args.hostBindAddress }],
         networksAdvanced: [{ name: args.networkName, aliases: [args.containerName] }],
       },
-      // The fixed name and host port would collide with the old container during a replacement; envs may hold the password.
+      // The fixed name and host port would collide with the old container during a replacement; envs hold keys and the password.
       { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"], replaceOnChanges: CONTAINER_REPLACE_ON_CHANGES },
     );
 
@@ -67,6 +77,7 @@ export class LocalServing extends pulumi.ComponentResource {
           TIMEOUT_SECONDS: String(args.readinessTimeoutSeconds),
           CONTAINER_NAME: args.containerName,
           ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}),
+          ...(args.gateApiKey ? { [API_KEY_ENV]: args.gateApiKey } : {}),
         },
         triggers: [this.container.id],
       },

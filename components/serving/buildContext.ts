@@ -4,6 +4,9 @@ import { BatchingParameters, StackConfig } from "../config";
 import { STACK_LABEL } from "../shared/dockerLabels";
 import { AGENT_LISTEN_PORT, AGENT_PATHS, AgentConfigInput, renderAgentConfig } from "../monitoring/agentConfig";
 import { ModelVersion } from "./modelDir";
+import { renderCaddyConfig } from "../frontDoor/caddyConfig";
+import { EDGE_METRICS_PORT, UPSTREAM_REST_PORT } from "../frontDoor/config";
+import { FRONT_DOOR_PATHS, FrontDoorImageSpec } from "../frontDoor/image";
 
 /** Where things live inside the image. */
 export const IMAGE_PATHS = {
@@ -29,7 +32,9 @@ export function agentSpec(config: StackConfig, receiverUrl: string, receiverCert
     image: config.prometheusImage,
     config: {
       serving: { jobName: config.scrapeJobName, metricsPath: config.servedMetricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
-      restPort: config.restPort,
+      // Behind the front door: TF Serving's internal REST port and the door's own metrics, both on loopback.
+      restPort: UPSTREAM_REST_PORT,
+      edgeMetricsPort: EDGE_METRICS_PORT,
       receiverUrl,
       trustReceiverCertificate: receiverCertificate !== undefined,
       ...(modelVersion !== undefined ? { modelVersion } : {}),
@@ -56,6 +61,8 @@ export interface ServingImageSpec {
    */
   platform?: string;
   agent?: AgentSpec;
+  /** Caddy on the public port (PORT), in front of TF Serving on UPSTREAM_REST_PORT. */
+  frontDoor: FrontDoorImageSpec;
 }
 
 /** TF Serving's MonitoringConfig in protobuf text format: turns on the Prometheus endpoint. */
@@ -97,11 +104,19 @@ export function renderDockerfile(spec: ServingImageSpec): string {
   const lines = [
     // The pinned image itself, not a build argument: Railway turns service variables into build args.
     ...(agent ? [`${from} ${agent.image} AS prometheus-agent`] : []),
+    `${from} ${spec.frontDoor.image} AS front-door`,
+    // The official binary carries cap_net_bind_service=+ep, with which exec fails (EPERM, even as root) where a
+    // platform drops capabilities; a plain cp leaves the file capability behind (the door needs no port < 1024).
+    `RUN cp ${FRONT_DOOR_PATHS.caddyInImage} ${FRONT_DOOR_PATHS.caddyCopy}`,
     `${from} ${spec.baseImage}`,
     `ENV MODEL_NAME=${spec.modelName} \\`,
     `    MODEL_BASE_PATH=${IMAGE_PATHS.modelBasePath} \\`,
     `    REST_PORT=${spec.restPort} \\`,
     `    PORT=${spec.restPort} \\`,
+    `    UPSTREAM_REST_PORT=${UPSTREAM_REST_PORT} \\`,
+    `    FRONT_DOOR_CONFIG_FILE=${FRONT_DOOR_PATHS.config} \\`,
+    // JSON quoting is Dockerfile quoting for these names (letters, digits, underscores, spaces).
+    `    FRONT_DOOR_REQUIRED_ENV=${JSON.stringify(spec.frontDoor.requiredEnv.join(" "))} \\`,
     `    GRPC_PORT=${spec.grpcPort} \\`,
     `    MONITORING_CONFIG_FILE=${IMAGE_PATHS.configDir}/monitoring.config` + (agent ? " \\" : ""),
     ...(agent
@@ -114,6 +129,7 @@ export function renderDockerfile(spec: ServingImageSpec): string {
           "COPY --from=prometheus-agent /bin/prometheus /usr/local/bin/prometheus",
         ]
       : []),
+    `COPY --from=front-door ${FRONT_DOOR_PATHS.caddyCopy} ${FRONT_DOOR_PATHS.binary}`,
     `COPY config/ ${IMAGE_PATHS.configDir}/`,
     `COPY tfserving-entrypoint.sh ${IMAGE_PATHS.entrypoint}`,
     // chmod in the image: a checkout on Windows does not keep the executable bit.
@@ -139,6 +155,7 @@ export function renderContextFiles(spec: ServingImageSpec, entrypointScript: str
     ".dockerignore": DOCKERIGNORE,
     "tfserving-entrypoint.sh": entrypointScript,
     "config/monitoring.config": renderMonitoringConfig(spec.metricsPath),
+    [`config/${path.posix.basename(FRONT_DOOR_PATHS.config)}`]: renderCaddyConfig(spec.frontDoor.config),
   };
   if (spec.batching) files["config/batching.config"] = renderBatchingParameters(spec.batching);
   if (spec.agent) {

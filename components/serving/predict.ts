@@ -13,6 +13,14 @@ export class PredictionError extends Error {
   }
 }
 
+/** The variable the project's clients (predict, traffic, the live test) read a consumer's key from; never printed. */
+export const API_KEY_ENV = "TFSERVING_API_KEY";
+
+/** The header the front door asks for: `Authorization: Bearer <key>`; none without a key (a public endpoint). */
+export function apiKeyHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+}
+
 export function predictUrl(servingUrl: string, modelName: string): string {
   return `${servingUrl.replace(/\/+$/, "")}/v1/models/${modelName}:predict`;
 }
@@ -52,6 +60,8 @@ export function readPrediction(httpStatus: number, body: string): number {
 export interface PredictOptions {
   /** Limit for the whole request, answer included; a hung connection fails instead of blocking. */
   timeoutMs?: number;
+  /** A consumer's key for the front door. */
+  apiKey?: string;
 }
 
 export interface PredictResult {
@@ -73,7 +83,7 @@ export async function predict(servingUrl: string, modelName: string, row: Diabet
   try {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...apiKeyHeaders(options.apiKey) },
       body,
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });

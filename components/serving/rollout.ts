@@ -2,7 +2,7 @@
  * Rollout checks against a TF Serving REST endpoint: the model is AVAILABLE (`GET /v1/models/<name>`)
  * and answers one real prediction.
  */
-import { PredictionError, predict, predictUrl } from "./predict";
+import { PredictionError, apiKeyHeaders, predict, predictUrl } from "./predict";
 import { DiabetesRow } from "./tfExample";
 
 export interface ModelVersionStatus {
@@ -20,6 +20,8 @@ export interface WaitOptions {
   maxIntervalMs?: number;
   /** Per-request limit, so one hung connection cannot eat the whole budget. */
   requestTimeoutMs?: number;
+  /** A consumer's key for the front door (the status route may be guarded too: modelStatusOpen false). */
+  apiKey?: string;
   log?: (line: string) => void;
   /**
    * Asked after every poll that found no AVAILABLE version: a message when the server can no longer
@@ -77,7 +79,7 @@ export async function waitForModelAvailable(options: WaitOptions): Promise<strin
   let lastState = "no answer yet";
   for (;;) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(options.requestTimeoutMs ?? 5000) });
+      const response = await fetch(url, { headers: apiKeyHeaders(options.apiKey), signal: AbortSignal.timeout(options.requestTimeoutMs ?? 5000) });
       const answer = readModelStatus(response.status, await response.text());
       if (answer.available !== undefined) return answer.available;
       lastState = answer.state;
@@ -113,6 +115,7 @@ export async function verifyRollout(options: VerifyOptions): Promise<{ version: 
   try {
     const { probability } = await predict(options.servingUrl, options.modelName, options.sampleRow, {
       timeoutMs: options.requestTimeoutMs ?? 10_000,
+      apiKey: options.apiKey,
     });
     return { version, probability };
   } catch (error) {

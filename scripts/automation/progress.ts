@@ -42,9 +42,9 @@ export function formatChanges(changes: Record<string, number> | undefined): stri
 }
 
 /** The command that shows the Grafana admin password on this backend; for the project-local one, through `npm run pulumi`. */
-export function passwordCommand(stackName: string, projectLocalBackend: boolean): string {
+export function passwordCommand(stackName: string, projectLocalBackend: boolean, output = "grafanaAdminPassword"): string {
   const pulumi = projectLocalBackend ? "npm run pulumi --" : "pulumi";
-  return `${pulumi} stack output grafanaAdminPassword --show-secrets -s ${stackName}`;
+  return `${pulumi} stack output ${output} --show-secrets -s ${stackName}`;
 }
 
 /** The closing lines of `npm start`: where the model and the dashboard are, and how to log in. Never a secret value. */
@@ -60,5 +60,9 @@ export function startSummary(outputs: OutputMap, options: { stackName: string; p
     `servingUrl:   ${plain("servingUrl")}`,
     `dashboardUrl: ${plain("dashboardUrl")}`,
     `Grafana login: ${plain("grafanaAdminUser")}; password: ${passwordCommand(options.stackName, options.projectLocalBackend)}`,
+    // The front door's header, and where the keys are (a public endpoint has neither).
+    ...(outputs.apiKeyHeader?.value
+      ? [`Predict with the header "${plain("apiKeyHeader")}"; keys: ${passwordCommand(options.stackName, options.projectLocalBackend, "apiKeys")}`]
+      : []),
   ];
 }

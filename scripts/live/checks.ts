@@ -4,7 +4,7 @@
  * Alertmanager and the TF Serving simulator. Each returns a one-line finding or throws saying what is wrong.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { predict } from "../../components/serving/predict";
+import { apiKeyHeaders, predict } from "../../components/serving/predict";
 import { SamplePrediction } from "../../components/serving/samplePredictions";
 import { DiabetesRow } from "../../components/serving/tfExample";
 
@@ -39,10 +39,10 @@ async function getJson<T>(url: string, init: RequestInit = {}): Promise<{ status
 // ---------------------------------------------------------------- TF Serving
 
 /** Every version TF Serving reports for the model is AVAILABLE (polls while it loads). */
-export async function checkModelAvailable(servingUrl: string, modelName: string, timeoutMs = 60_000): Promise<string> {
+export async function checkModelAvailable(servingUrl: string, modelName: string, timeoutMs = 60_000, apiKey?: string): Promise<string> {
   const url = `${servingUrl.replace(/\/+$/, "")}/v1/models/${modelName}`;
   return eventually(`model ${modelName} AVAILABLE at ${url}`, timeoutMs, async () => {
-    const { status, body } = await getJson<{ model_version_status?: { version: string; state: string }[] }>(url);
+    const { status, body } = await getJson<{ model_version_status?: { version: string; state: string }[] }>(url, { headers: apiKeyHeaders(apiKey) });
     const versions = body.model_version_status ?? [];
     if (status !== 200 || versions.length === 0 || versions.some((version) => version.state !== "AVAILABLE")) {
       throw new Error(`HTTP ${status}: ${JSON.stringify(body).slice(0, 200)}`);
@@ -52,11 +52,11 @@ export async function checkModelAvailable(servingUrl: string, modelName: string,
 }
 
 /** Each row, sent as a tf.Example through the project's predict client, returns its expected probability within `tolerance`. */
-export async function checkPredictions(servingUrl: string, modelName: string, expected: SamplePrediction[], tolerance = 1e-5): Promise<string> {
+export async function checkPredictions(servingUrl: string, modelName: string, expected: SamplePrediction[], tolerance = 1e-5, apiKey?: string): Promise<string> {
   if (expected.length === 0) throw new Error("no expected predictions to check against");
   const wrong: string[] = [];
   for (const [index, { row, probability }] of expected.entries()) {
-    const answer = await predict(servingUrl, modelName, row);
+    const answer = await predict(servingUrl, modelName, row, { apiKey });
     if (!(Math.abs(answer.probability - probability) <= tolerance)) wrong.push(`row ${index}: got ${answer.probability}, expected ${probability}`);
   }
   if (wrong.length > 0) throw new Error(`${wrong.length} of ${expected.length} predictions differ by more than ${tolerance}: ${wrong.join("; ")}`);
@@ -75,20 +75,34 @@ export interface TrafficSent {
  * Sends `valid` predictions (rows in turn) and `malformed` unparseable ones, one at a time; every valid
  * one must succeed and every malformed one must be refused with HTTP 400 (INVALID_ARGUMENT).
  */
-export async function sendTraffic(servingUrl: string, modelName: string, rows: DiabetesRow[], plan: { valid: number; malformed: number }): Promise<TrafficSent> {
+export async function sendTraffic(
+  servingUrl: string,
+  modelName: string,
+  rows: DiabetesRow[],
+  plan: { valid: number; malformed: number },
+  apiKey?: string,
+): Promise<TrafficSent> {
   const predictUrl = `${servingUrl.replace(/\/+$/, "")}/v1/models/${modelName}:predict`;
-  for (let i = 0; i < plan.valid; i++) await predict(servingUrl, modelName, rows[i % rows.length]);
+  for (let i = 0; i < plan.valid; i++) await predict(servingUrl, modelName, rows[i % rows.length], { apiKey });
   for (let i = 0; i < plan.malformed; i++) {
-    const response = await fetch(predictUrl, { method: "POST", headers: { "content-type": "application/json" }, body: MALFORMED_PREDICT_BODY, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(predictUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...apiKeyHeaders(apiKey) },
+      body: MALFORMED_PREDICT_BODY,
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await response.text();
     if (response.status !== 400) throw new Error(`a malformed predict got HTTP ${response.status} (${text.slice(0, 200)}); TF Serving answers INVALID_ARGUMENT with 400`);
   }
   return { ok: plan.valid, invalidArgument: plan.malformed };
 }
 
-/** `:tensorflow:serving:request_count` of one model by status, read from TF Serving's own metrics endpoint. */
-export async function servedRequestCounts(metricsUrl: string, modelName: string): Promise<Record<string, number>> {
-  const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) });
+/**
+ * `:tensorflow:serving:request_count` of one model by status, read from TF Serving's own metrics endpoint
+ * (through the front door with the metrics credential in scrape mode).
+ */
+export async function servedRequestCounts(metricsUrl: string, modelName: string, credential?: string): Promise<Record<string, number>> {
+  const response = await fetch(metricsUrl, { headers: apiKeyHeaders(credential), signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`GET ${metricsUrl} answered HTTP ${response.status}`);
   return parseRequestCounts(await response.text(), modelName);
 }

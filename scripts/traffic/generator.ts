@@ -3,7 +3,7 @@
  * fixed time, built on the project's tf.Example client, with a summary of what came back.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { predictRequestBody, predictUrl, readPrediction } from "../../components/serving/predict";
+import { apiKeyHeaders, predictRequestBody, predictUrl, readPrediction } from "../../components/serving/predict";
 import { DiabetesRow } from "../../components/serving/tfExample";
 
 /** Caps by design: enough to fill a dashboard, too little to be a load test against somebody's service. */
@@ -17,6 +17,8 @@ export interface TrafficOptions {
   durationSeconds: number;
   nextRow: () => DiabetesRow;
   requestTimeoutMs?: number;
+  /** A consumer's key for the front door. */
+  apiKey?: string;
   /** Called after every send and every answer. */
   onProgress?: (progress: Progress) => void;
   /** Stops sending (Ctrl+C); requests in flight still finish and count. */
@@ -59,12 +61,17 @@ export function percentile(sorted: number[], p: number): number {
 
 type Outcome = { ok: true; latencyMs: number; probability: number } | { ok: false; cause: string };
 
-async function sendOne(url: string, row: DiabetesRow, timeoutMs: number): Promise<Outcome> {
+async function sendOne(url: string, row: DiabetesRow, timeoutMs: number, apiKey: string | undefined): Promise<Outcome> {
   const started = performance.now();
   let response: Response;
   let body: string;
   try {
-    response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: predictRequestBody(row), signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...apiKeyHeaders(apiKey) },
+      body: predictRequestBody(row),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     body = await response.text();
   } catch (error) {
     return { ok: false, cause: (error as Error).name === "TimeoutError" ? "timeout" : "no connection" };
@@ -99,7 +106,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
     progress.sent++;
     options.onProgress?.({ ...progress });
     inFlight.push(
-      sendOne(url, options.nextRow(), options.requestTimeoutMs ?? 10_000).then((outcome) => {
+      sendOne(url, options.nextRow(), options.requestTimeoutMs ?? 10_000, options.apiKey).then((outcome) => {
         if (outcome.ok) {
           progress.ok++;
           latencies.push(outcome.latencyMs);

@@ -71,6 +71,8 @@ describe("the closing lines of npm start", () => {
     dashboardUrl: { value: "http://127.0.0.1:3000/d/tfserving-diabetes-prediction", secret: false },
     grafanaAdminUser: { value: "admin", secret: false },
     grafanaAdminPassword: { value: "s3cr3tpassword", secret: true },
+    apiKeyHeader: { value: "Authorization: Bearer <key>", secret: false },
+    apiKeys: { value: '{"dev":"d3vk3y"}', secret: true },
   };
 
   it("print servingUrl, dashboardUrl and the command that shows the Grafana password, never the password", () => {
@@ -79,8 +81,12 @@ describe("the closing lines of npm start", () => {
       "servingUrl:   http://127.0.0.1:8501",
       "dashboardUrl: http://127.0.0.1:3000/d/tfserving-diabetes-prediction",
       "Grafana login: admin; password: pulumi stack output grafanaAdminPassword --show-secrets -s dev",
+      'Predict with the header "Authorization: Bearer <key>"; keys: pulumi stack output apiKeys --show-secrets -s dev',
     ]);
     expect(lines.join("\n")).not.toContain("s3cr3tpassword");
+    expect(lines.join("\n")).not.toContain("d3vk3y");
+    // A public endpoint (publicEndpoint) has no header to send.
+    expect(startSummary({ ...outputs, apiKeyHeader: { value: "", secret: false } }, { stackName: "dev", projectLocalBackend: false })).toHaveLength(3);
   });
 
   it("point at npm run pulumi on the project-local backend, which knows its URL and passphrase", () => {

@@ -2,7 +2,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { DashboardInput, PANEL_TITLES, buildDashboard, dashboardJson, dashboardUid } from "../../components/grafana/dashboard";
 import { PROMETHEUS_DATA_SOURCE, prometheusDataSourceSettings } from "../../components/grafana/dataSource";
 import { INSIGHT_PANEL_TITLES } from "../../components/grafana/insightPanels";
-import { RECORDED, RECORDED_INTERNALS, alertExpressions, detectorSeries, internalsQueries, servingQueries } from "../../components/monitoring/promql";
+import { RECORDED, RECORDED_INTERNALS, alertExpressions, detectorSeries, edgeQueries, internalsQueries, servingQueries } from "../../components/monitoring/promql";
 
 // Thresholds away from the config defaults, so a hard-coded default in the builder would show.
 const thresholds = { lowTrafficThresholdRps: 0.02, spikeFactor: 4, spikeMinBaselineRps: 0.1, errorRatioThreshold: 0.1, latencyP95ThresholdMs: 250 };
@@ -46,6 +46,7 @@ const queryPanels = () => json.panels.filter((candidate) => candidate.type !== "
 
 /** Every expression the PromQL module produces for the windows and quantiles the project uses. */
 function moduleExpressions(): Set<string> {
+  const edge = edgeQueries(input.jobName);
   const all = new Set<string>([queries.totalRequests, queries.requestsByStatus, queries.targetUp]);
   for (const window of ["1m", "5m", "15m"] as const) {
     for (const expr of [
@@ -60,6 +61,8 @@ function moduleExpressions(): Set<string> {
       queries.latencyQuantileMsByReplica(0.95, window),
       queries.requestRateByVersion(window),
       queries.latencyQuantileMsByVersion(0.95, window),
+      edge.responseRateByCode(window),
+      edge.serverErrorRatio(window),
     ]) {
       all.add(expr);
     }
@@ -167,6 +170,7 @@ describe("dashboard builder", () => {
     expect(exprs(PANEL_TITLES.latencyQuantiles)).toEqual([queries.latencyQuantileMs(0.95, "5m"), queries.latencyQuantileMs(0.99, "5m")]);
     expect(exprs(PANEL_TITLES.lowTraffic)).toEqual([detectors.lowTrafficRate]);
     expect(exprs(PANEL_TITLES.spike)).toEqual([detectors.spikeRate, detectors.spikeLimit]);
+    expect(exprs(PANEL_TITLES.edgeResponses)).toEqual([edgeQueries(input.jobName).responseRateByCode("5m")]);
     expect(detectors.spikeLimit).toContain(`${thresholds.spikeFactor} * ${queries.requestRate("15m")}`);
   });
 

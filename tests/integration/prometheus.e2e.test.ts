@@ -171,7 +171,7 @@ describe("Prometheus scrapes an https target with a private CA (prod-style stack
   const config = parseStackConfig({
     stack: "prod",
     projectDir: dir,
-    values: { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "set", ...FAST },
+    values: { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "set", publicEndpoint: "true", ...FAST },
   });
 
   beforeAll(async () => {
@@ -325,6 +325,9 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
       [`${I.graphRuns} A`]: async () => expectInBucket("recorded graph run p95", one(await at(`${I.graphRuns} A`), "p95"), 32, 64),
       [`${I.graphRuns} B`]: async () => expectNear("mean graph run", one(await at(`${I.graphRuns} B`), "mean"), 32, 32 * 0.1),
       [`${I.graphRuns} C`]: async () => expectNear("graph runs per second", one(await at(`${I.graphRuns} C`), "runs/s"), rate, rate * 0.2),
+      // This stack scrapes the simulator without a front door: no edge series. The real caddy's answers by
+      // code in this same query are proven in tests/frontDoor/frontDoor.e2e.test.ts.
+      [`${T.edgeResponses} A`]: async () => expect(await at(`${T.edgeResponses} A`)).toEqual([]),
     };
     // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
     expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());

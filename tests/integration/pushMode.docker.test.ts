@@ -20,7 +20,10 @@ import { RECEIVER_PATHS, REMOTE_WRITE_PATH, bcryptHash, renderHealthcheckHttpCon
 import { renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { ENTRYPOINT_ASSET, renderContextFiles, writeBuildContext } from "../../components/serving/buildContext";
 import { scanModelDir } from "../../components/serving/modelDir";
-import { buildStandinPrometheus, buildStandinServingBase, containerLogs, containerState, docker, publishedPort, requireDocker, uniqueSuffix } from "../support/docker";
+import { EDGE_METRICS_PORT, GENERATED_CONSUMER, UPSTREAM_REST_PORT } from "../../components/frontDoor/config";
+import { apiKeyEnv } from "../../components/frontDoor/caddyConfig";
+import { frontDoorImageSpec } from "../../components/frontDoor/image";
+import { buildStandinCaddy, buildStandinPrometheus, buildStandinServingBase, containerLogs, containerState, docker, publishedPort, requireDocker, uniqueSuffix } from "../support/docker";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 import { waitFor } from "../support/serverProcess";
 
@@ -30,6 +33,7 @@ const NAMES = {
   servingBase: `tfserving-platform-test/standin-serving:push-${suffix}`,
   prometheusImage: `tfserving-platform-test/standin-prometheus:${suffix}`,
   servingImage: `tfserving-platform-test/serving-push:${suffix}`,
+  caddyImage: `tfserving-platform-test/standin-caddy:push-${suffix}`,
   receiver: `tfserving-push-receiver-${suffix}`,
   store: `tfserving-push-store-${suffix}`,
   replicaA: `tfserving-push-a-${suffix}`,
@@ -37,6 +41,8 @@ const NAMES = {
   wrongPassword: `tfserving-push-c-${suffix}`,
 };
 const PASSWORD = `receiver-${suffix}-Pw0rd`;
+// dev's generated API key, as the deploy would set it.
+const API_KEY = `dev-key-${suffix}-0123456789abcdef`;
 // The stand-in serves its Prometheus endpoint as a busybox CGI script.
 const config = parseStackConfig({
   stack: "dev",
@@ -62,7 +68,12 @@ async function query(port: number, expr: string, password?: string): Promise<Sam
 
 async function sendPredicts(port: number, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const response = await fetch(`http://127.0.0.1:${port}/cgi-bin/predict`, { method: "POST", body: "{}", signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/models/${config.modelName}:predict`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${API_KEY}` },
+      body: "{}",
+      signal: AbortSignal.timeout(5000),
+    });
     expect(response.status).toBe(200);
   }
 }
@@ -70,7 +81,7 @@ async function sendPredicts(port: number, count: number): Promise<void> {
 function runServing(name: string, replicaId: string, password: string): void {
   docker([
     "run", "-d", "--name", name, "--network", NAMES.network, "-p", "127.0.0.1::8501",
-    "-e", `METRICS_RECEIVER_PASSWORD=${password}`, "-e", `RAILWAY_REPLICA_ID=${replicaId}`, "-e", "RAILWAY_REPLICA_REGION=test-region",
+    "-e", `METRICS_RECEIVER_PASSWORD=${password}`, "-e", `${apiKeyEnv(GENERATED_CONSUMER)}=${API_KEY}`, "-e", `RAILWAY_REPLICA_ID=${replicaId}`, "-e", "RAILWAY_REPLICA_REGION=test-region",
     NAMES.servingImage,
   ]);
 }
@@ -102,6 +113,7 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
     modelDir = makeModelDir(["1"]);
     buildStandinServingBase(workDir, NAMES.servingBase);
     buildStandinPrometheus(workDir, NAMES.prometheusImage);
+    buildStandinCaddy(workDir, NAMES.caddyImage);
 
     // The serving image exactly as the program renders it, from local stand-ins of the two base images.
     const receiverUrl = `http://${NAMES.receiver}:9090${REMOTE_WRITE_PATH}`;
@@ -116,12 +128,14 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
           image: NAMES.prometheusImage,
           config: {
             serving: { jobName: JOB, metricsPath: config.metricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
-            restPort: 8501,
+            restPort: UPSTREAM_REST_PORT,
+            edgeMetricsPort: EDGE_METRICS_PORT,
             receiverUrl,
             trustReceiverCertificate: false,
             modelVersion: "1",
           },
         },
+        frontDoor: { ...frontDoorImageSpec(config), image: NAMES.caddyImage },
       },
       fs.readFileSync(ENTRYPOINT_ASSET, "utf8"),
     );
@@ -169,8 +183,8 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
     runServing(NAMES.replicaB, "replica-b", PASSWORD);
     for (const name of [NAMES.replicaA, NAMES.replicaB]) {
       servingPorts[name] = publishedPort(name, 8501);
-      await waitFor(`${name} to serve its metrics`, 60_000, async () => {
-        const response = await fetch(`http://127.0.0.1:${servingPorts[name]}${config.metricsPath}`, { signal: AbortSignal.timeout(2000) });
+      await waitFor(`${name} to answer through its front door`, 60_000, async () => {
+        const response = await fetch(`http://127.0.0.1:${servingPorts[name]}/v1/models/${config.modelName}`, { signal: AbortSignal.timeout(2000) });
         return response.ok ? true : undefined;
       });
     }
@@ -179,7 +193,7 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
   afterAll(() => {
     for (const name of [NAMES.replicaA, NAMES.replicaB, NAMES.wrongPassword, NAMES.receiver, NAMES.store]) docker(["rm", "-f", name]);
     docker(["network", "rm", NAMES.network]);
-    docker(["rmi", "-f", NAMES.servingImage, NAMES.servingBase, NAMES.prometheusImage]);
+    docker(["rmi", "-f", NAMES.servingImage, NAMES.servingBase, NAMES.prometheusImage, NAMES.caddyImage]);
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     if (modelDir) removeDir(modelDir);
   }, 120_000);
@@ -251,7 +265,7 @@ describe("push mode on a real Docker engine with Prometheus 3", () => {
       .map((sample) => ({ metric: { ...sample.metric, monitor: config.prometheusMonitorLabel }, value: sample.value }))
       .sort((a, b) => key(a).localeCompare(key(b)));
     expect(stored.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected);
-    expect(stored[0].metric).toMatchObject({ job: JOB, instance: "127.0.0.1:8501", region: "test-region", model_name: config.modelName, status: "OK" });
+    expect(stored[0].metric).toMatchObject({ job: JOB, instance: `127.0.0.1:${UPSTREAM_REST_PORT}`, region: "test-region", model_name: config.modelName, status: "OK" });
   });
 
   it("refuses a push or a query without the password (401), and an agent with a wrong password reports failed samples", async () => {

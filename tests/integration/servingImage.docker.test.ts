@@ -2,22 +2,25 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { frontDoorImageSpec } from "../../components/frontDoor/image";
 import { ENTRYPOINT_ASSET, STACK_BUILD_ARG, renderContextFiles, writeBuildContext } from "../../components/serving/buildContext";
 import { stackLabelFilter } from "../../components/shared/dockerLabels";
 import { scanModelDir } from "../../components/serving/modelDir";
+import { parse } from "../support/configParse";
+import { buildStandinCaddy, buildStandinServingBase, requireDocker } from "../support/docker";
 import { makeModelDir, removeDir } from "../support/modelFixture";
-import { requireTool } from "../support/tools";
 
 /**
  * Builds the rendered TF Serving context with a real Docker engine, FROM a stand-in base image made
- * of busybox and a fake tensorflow_model_server, and checks what the entrypoint starts.
+ * of busybox and a fake tensorflow_model_server (and the front door from a stand-in caddy image), and
+ * checks what the entrypoint starts.
  */
 const BASE_IMAGE = "tfserving-platform-test/standin-serving:1";
+const CADDY_IMAGE = "tfserving-platform-test/standin-caddy:1";
 const IMAGE = "tfserving-platform-test/serving:1";
 const CONTAINER = `tfserving-platform-test-${process.pid}`;
 /** The local stand-in base exists for this machine's platform only: FROM --platform must find it without a registry. */
 const HOST_PLATFORM = `linux/${{ x64: "amd64", arm64: "arm64" }[process.arch as string] ?? process.arch}`;
-const DOCKER_HINT = "apt-get install docker.io busybox-static, then start the engine (`dockerd &`); .ci/run does both";
 
 function docker(args: string[], timeoutMs = 120_000): string {
   const result = spawnSync("docker", args, { encoding: "utf8", timeout: timeoutMs });
@@ -41,45 +44,52 @@ describe("TF Serving image on a real Docker engine", () => {
   let logs: string;
 
   beforeAll(() => {
-    requireTool("docker", DOCKER_HINT, ["info"]);
-    if (!fs.existsSync("/bin/busybox")) throw new Error(`/bin/busybox is missing. Install it: ${DOCKER_HINT}`);
+    requireDocker();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfserving-docker-"));
-    const baseContext = path.join(workDir, "base");
-    fs.cpSync(path.join(__dirname, "..", "fixtures", "standin-serving"), baseContext, { recursive: true });
-    fs.copyFileSync("/bin/busybox", path.join(baseContext, "busybox"));
-    docker(["build", "-q", "-t", BASE_IMAGE, baseContext]);
+    buildStandinServingBase(workDir, BASE_IMAGE);
+    buildStandinCaddy(workDir, CADDY_IMAGE);
 
     modelDir = makeModelDir(["7", "12"], (root) => fs.mkdirSync(path.join(root, "not-a-version")));
     const contextDir = path.join(workDir, "context");
     const files = renderContextFiles(
-      { baseImage: BASE_IMAGE, modelName: "diabetes-prediction", restPort: 8501, grpcPort: 8500, metricsPath: "/metrics/tf", restApiNumThreads: 3, platform: HOST_PLATFORM },
+      {
+        baseImage: BASE_IMAGE,
+        modelName: "diabetes-prediction",
+        restPort: 8501,
+        grpcPort: 8500,
+        metricsPath: "/metrics/tf",
+        restApiNumThreads: 3,
+        platform: HOST_PLATFORM,
+        frontDoor: { ...frontDoorImageSpec(parse({ publicEndpoint: "true" })), image: CADDY_IMAGE },
+      },
       fs.readFileSync(ENTRYPOINT_ASSET, "utf8"),
     );
     writeBuildContext(contextDir, files, scanModelDir(modelDir).versions);
     docker(["build", "-q", "-t", IMAGE, "--build-arg", `${STACK_BUILD_ARG}=dev`, contextDir]);
-    docker(["run", "-d", "--name", CONTAINER, "-e", "PORT=9100", IMAGE, "--rest_api_num_threads=5"]);
+    docker(["run", "-d", "--name", CONTAINER, "-e", "PORT=9100", "-e", "FRONT_DOOR_SCRAPE_KEY=scrape-key-for-the-image-test-0123456789", IMAGE, "--rest_api_num_threads=5"]);
     logs = logsWhenReady();
   }, 300_000);
 
   afterAll(() => {
     spawnSync("docker", ["rm", "-f", CONTAINER]);
-    spawnSync("docker", ["rmi", "-f", IMAGE, BASE_IMAGE]);
+    spawnSync("docker", ["rmi", "-f", IMAGE, BASE_IMAGE, CADDY_IMAGE]);
     if (workDir) removeDir(workDir);
     if (modelDir) removeDir(modelDir);
   });
 
   const args = () => logs.split("\n").filter((line) => line.startsWith("arg=")).map((line) => line.slice(4));
 
-  it("execs the server as PID 1, so SIGTERM reaches it", () => {
-    expect(logs).toContain("pid=1\n");
+  it("supervises the server (the entrypoint is PID 1), so SIGTERM reaches it and the container stops cleanly", () => {
+    expect(logs).not.toContain("pid=1\n");
     docker(["stop", "-t", "10", CONTAINER]);
     expect(spawnSync("docker", ["logs", CONTAINER], { encoding: "utf8" }).stdout).toContain("got SIGTERM");
+    expect(docker(["inspect", CONTAINER, "--format", "{{.State.ExitCode}}"]).trim()).toBe("0");
   });
 
-  it("passes the ports, model and monitoring flags, the REST port following PORT", () => {
+  it("passes the ports, model and monitoring flags; REST on the internal port behind the front door (which takes PORT)", () => {
     expect(args().slice(0, 5)).toEqual([
       "--port=8500",
-      "--rest_api_port=9100",
+      "--rest_api_port=18501",
       "--model_name=diabetes-prediction",
       "--model_base_path=/models/diabetes-prediction",
       "--monitoring_config_file=/etc/tfserving/monitoring.config",

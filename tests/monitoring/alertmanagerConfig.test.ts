@@ -31,7 +31,7 @@ describe("alertmanager.yml renderer", () => {
     expect(doc.inhibit_rules).toEqual([
       {
         source_matchers: ['alertname="TFServingTargetDown"'],
-        target_matchers: ['alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95|TFServingCounterResets|TFServingModelLoadFailed"'],
+        target_matchers: ['alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95|TFServingCounterResets|TFServingModelLoadFailed|TFServingEdgeServerErrors"'],
         equal: ["job", "replica"],
       },
     ]);

@@ -9,7 +9,7 @@ const dev = parseStackConfig({ stack: "dev", projectDir: "/project", values: { m
 const prod = parseStackConfig({
   stack: "prod",
   projectDir: "/project",
-  values: { modelDir: "model", deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "set", scrapeJobName: "tf-serving-railway" },
+  values: { modelDir: "model", deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: "set", publicEndpoint: "true", scrapeJobName: "tf-serving-railway" },
 });
 const devEndpoint = { target: "tfserving-dev-serving:8501", scheme: "http" as const };
 const prodEndpoint = { target: "diabetespredictionmlops-production.up.railway.app", scheme: "https" as const };

@@ -11,7 +11,8 @@ import { promtool, tempDir, writeFile } from "../support/promtool";
 const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", metricsMode: "push" } });
 const agentInput = {
   serving: { jobName: config.scrapeJobName, metricsPath: config.metricsPath, scrapeInterval: config.scrapeInterval, scrapeTimeout: config.scrapeTimeout },
-  restPort: 8501,
+  restPort: 18501,
+  edgeMetricsPort: 9096,
   receiverUrl: "https://metrics.example.com/api/v1/write",
   trustReceiverCertificate: true,
 };
@@ -38,11 +39,17 @@ describe("push-mode renderers, checked by promtool", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("agent config: scrapes TF Serving on loopback, labels replica and region from the environment, remote-writes 1.0 with basic auth", () => {
+  it("agent config: scrapes TF Serving and the front door on loopback, labels replica and region from the environment, remote-writes 1.0 with basic auth", () => {
     const doc = agentConfig(agentInput);
     expect(doc.global).toEqual({ scrape_interval: "5s", scrape_timeout: "4s", external_labels: { replica: "${TFSERVING_REPLICA}", region: "${TFSERVING_REGION}" } });
     expect(doc.scrape_configs).toEqual([
-      expect.objectContaining({ job_name: "tf-serving-local", metrics_path: "/monitoring/prometheus/metrics", scheme: "http", static_configs: [{ targets: ["127.0.0.1:8501"] }] }),
+      expect.objectContaining({
+        job_name: "tf-serving-local",
+        metrics_path: "/monitoring/prometheus/metrics",
+        scheme: "http",
+        // TF Serving behind the front door, and the door's own metrics in the same job, both on loopback.
+        static_configs: [{ targets: ["127.0.0.1:18501"] }, { targets: ["127.0.0.1:9096"], labels: { __metrics_path__: "/metrics", component: "edge" } }],
+      }),
     ]);
     expect(doc.remote_write).toEqual([
       {

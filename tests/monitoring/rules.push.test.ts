@@ -23,6 +23,9 @@ const loads = (replica: string, status: string) =>
   `:tensorflow:cc:saved_model:load_attempt_count{model_path="/models/${config.modelName}/2",status="${status}",${replicaLabels(replica)}}`;
 const up = (replica: string, values = "1x200") => ({ series: `up{${replicaLabels(replica)}}`, values });
 const bothUp = [up("r1"), up("r2")];
+/** Caddy's response counter of one replica's front door, for one route's first handler and status code. */
+const edgeResponses = (replica: string, handler: string, code: string) =>
+  `caddy_http_request_duration_seconds_count{server="door",handler="${handler}",code="${code}",method="POST",component="edge",${replicaLabels(replica)}}`;
 
 
 const cases: AlertCase[] = [
@@ -110,6 +113,28 @@ const cases: AlertCase[] = [
       { series: requests("r1", "OK"), values: counter(5, 60) },
       { series: requests("r2", "OK"), values: counter(4.6, 60) },
       { series: requests("r2", "INVALID_ARGUMENT"), values: counter(0.4, 60) },
+    ],
+    expect: [["11m", false]],
+  },
+  {
+    name: "6% 5xx at the edge, all at one replica's door: fires",
+    alert: "TFServingEdgeServerErrors",
+    input: [
+      ...bothUp,
+      { series: edgeResponses("r1", "request_body", "200"), values: counter(5, 60) },
+      { series: edgeResponses("r2", "request_body", "200"), values: counter(4.4, 60) },
+      { series: edgeResponses("r2", "request_body", "502"), values: counter(0.6, 60) },
+    ],
+    expect: [["4m", false], ["11m", true]],
+  },
+  {
+    name: "4% 5xx at the edge overall although one replica's door has 8%: silent",
+    alert: "TFServingEdgeServerErrors",
+    input: [
+      ...bothUp,
+      { series: edgeResponses("r1", "request_body", "200"), values: counter(5, 60) },
+      { series: edgeResponses("r2", "request_body", "200"), values: counter(4.6, 60) },
+      { series: edgeResponses("r2", "request_body", "502"), values: counter(0.4, 60) },
     ],
     expect: [["11m", false]],
   },

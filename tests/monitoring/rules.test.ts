@@ -19,6 +19,9 @@ const modelPath = (version: string) => `/models/${config.modelName}/${version}`;
 const loads = (version: string, status: string) =>
   `:tensorflow:cc:saved_model:load_attempt_count{model_path="${modelPath(version)}",status="${status}",job="${JOB}",instance="tfserving-dev-serving:8501"}`;
 const upSeries = { series: `up{job="${JOB}",instance="tfserving-dev-serving:8501"}`, values: "1x200" };
+/** Caddy's response counter at the front door, for one route's first handler and status code. */
+const edgeResponses = (handler: string, code: string) =>
+  `caddy_http_request_duration_seconds_count{job="${JOB}",server="door",handler="${handler}",code="${code}",method="POST"}`;
 
 
 /** `count` samples of two 1 req/s counters (one started 1000 requests earlier) scraped in turn, as one series. */
@@ -145,6 +148,28 @@ const alertCases: AlertCase[] = [
     alert: "TFServingCounterResets",
     input: [upSeries, { series: requests("OK"), values: interleavedCounters(60) }],
     expect: [["4m", false], ["11m", true]],
+  },
+  {
+    // TF Serving unreachable behind the door for a while: 502s TF Serving's own counters never see.
+    name: "6% of the door's answers are 502 (threshold 5%): fires after errorRatioFor",
+    alert: "TFServingEdgeServerErrors",
+    input: [upSeries, { series: edgeResponses("request_body", "200"), values: counter(9.4, 60) }, { series: edgeResponses("request_body", "502"), values: counter(0.6, 60) }],
+    expect: [["4m", false], ["11m", true]],
+  },
+  {
+    // Refusals (401, 404, 413) are the door doing its job, and the scrapes' own answers do not dilute or count.
+    name: "4% 5xx among client answers, many 401/404/413 and scrapes beside them: silent",
+    alert: "TFServingEdgeServerErrors",
+    input: [
+      upSeries,
+      { series: edgeResponses("request_body", "200"), values: counter(9.6, 60) },
+      { series: edgeResponses("request_body", "504"), values: counter(0.4, 60) },
+      { series: edgeResponses("static_response", "401"), values: counter(20, 60) },
+      { series: edgeResponses("static_response", "404"), values: counter(20, 60) },
+      { series: edgeResponses("request_body", "413"), values: counter(5, 60) },
+      { series: edgeResponses("vars", "502"), values: counter(5, 60) },
+    ],
+    expect: [["11m", false], ["14m", false]],
   },
   {
     name: "one restart (the counter starts again at 0 once): silent",

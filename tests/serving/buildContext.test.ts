@@ -12,6 +12,8 @@ import {
 } from "../../components/serving/buildContext";
 import { listFiles } from "../../components/serving/contextHash";
 import { scanModelDir } from "../../components/serving/modelDir";
+import { frontDoorImageSpec } from "../../components/frontDoor/image";
+import { parse } from "../support/configParse";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 
 const spec: ServingImageSpec = {
@@ -20,6 +22,7 @@ const spec: ServingImageSpec = {
   restPort: 8501,
   grpcPort: 8500,
   metricsPath: "/monitoring/prometheus/metrics",
+  frontDoor: frontDoorImageSpec(parse({})),
 };
 
 describe("monitoring config", () => {
@@ -42,7 +45,7 @@ describe("Dockerfile", () => {
   it("builds FROM the pinned image, copies the model to /models/<name>/ and starts the entrypoint", () => {
     const dockerfile = renderDockerfile(spec);
     const lines = dockerfile.trim().split("\n");
-    expect(lines[0]).toBe("FROM tensorflow/serving:2.20.0");
+    expect(lines.filter((line) => line.startsWith("FROM "))).toEqual(["FROM caddy:2.11.9 AS front-door", "FROM tensorflow/serving:2.20.0"]);
     expect(dockerfile).toContain("MODEL_NAME=diabetes-prediction");
     expect(dockerfile).toContain("MODEL_BASE_PATH=/models");
     expect(dockerfile).toContain("PORT=8501");
@@ -52,6 +55,19 @@ describe("Dockerfile", () => {
     expect(lines).toContain("EXPOSE 8500 8501");
     expect(lines).toContain('ENTRYPOINT ["/usr/local/bin/tfserving-entrypoint.sh"]');
     expect(lines).toContain("CMD []");
+  });
+
+  it("puts the front door in: caddy from the pinned caddy image, its rendered config, the variables it needs", () => {
+    const dockerfile = renderDockerfile(spec);
+    // Copied with cp in its stage first: the official binary's file capability would make exec fail where capabilities are dropped.
+    expect(dockerfile).toContain("FROM caddy:2.11.9 AS front-door\nRUN cp /usr/bin/caddy /tmp/caddy\n");
+    expect(dockerfile).toContain("COPY --from=front-door /tmp/caddy /usr/local/bin/caddy\n");
+    expect(dockerfile).toContain("UPSTREAM_REST_PORT=18501 \\\n");
+    expect(dockerfile).toContain("FRONT_DOOR_CONFIG_FILE=/etc/tfserving/caddy.json \\\n");
+    expect(dockerfile).toContain('FRONT_DOOR_REQUIRED_ENV="FRONT_DOOR_KEY_DEV FRONT_DOOR_SCRAPE_KEY" \\\n');
+    const caddy = JSON.parse(renderContextFiles(spec, "")["config/caddy.json"]);
+    expect(caddy.apps.http.servers.door.listen).toEqual([":{env.PORT}"]);
+    expect(caddy.apps.http.servers.door.routes.at(-2).handle[0].status_code).toBe(401);
   });
 
   it("passes tuning flags as CMD arguments, batching only with its parameters file", () => {
@@ -92,13 +108,14 @@ describe("Dockerfile platform and stack label", () => {
 
 describe("entrypoint asset", () => {
   const script = fs.readFileSync(ENTRYPOINT_ASSET, "utf8");
-  it("execs tensorflow_model_server in scrape mode so SIGTERM reaches it", () => {
+  it("starts tensorflow_model_server and the front door under a supervisor that forwards SIGTERM (the docker tests run it)", () => {
     expect(script).toMatch(/^set -- tensorflow_model_server /m);
-    expect(script).toMatch(/^ {2}exec "\$@"$/m);
+    expect(script).toMatch(/^caddy run --config "\$\{FRONT_DOOR_CONFIG_FILE\}" &$/m);
+    expect(script).toMatch(/^trap 'stopping=1; stop_all' TERM INT$/m);
   });
-  it("follows the PORT the host injects, falling back to the image's REST port", () => {
-    expect(script).toContain('rest_port="${PORT:-${REST_PORT}}"');
-    expect(script).toContain('--rest_api_port="${rest_port}"');
+  it("gives the PORT the host injects (or the image's REST port) to the front door, and TF Serving the internal port", () => {
+    expect(script).toContain('export PORT="${PORT:-${REST_PORT}}"');
+    expect(script).toContain('--rest_api_port="${UPSTREAM_REST_PORT}"');
   });
   it("passes the model, monitoring config and extra flags", () => {
     for (const flag of ['--port="${GRPC_PORT}"', '--model_name="${MODEL_NAME}"', '--model_base_path="${MODEL_BASE_PATH}/${MODEL_NAME}"', '--monitoring_config_file="${MONITORING_CONFIG_FILE}"', '"$@"']) {
@@ -127,6 +144,7 @@ describe("writeBuildContext", () => {
     expect(listFiles(contextDir)).toEqual([
       ".dockerignore",
       "Dockerfile",
+      "config/caddy.json",
       "config/monitoring.config",
       "model/1/saved_model.pb",
       "model/1/variables/variables.data-00000-of-00001",

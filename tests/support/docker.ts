@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { FRONT_DOOR_PATHS } from "../../components/frontDoor/image";
 import { monitoringTool } from "./monitoringTools";
 import { requireTool } from "./tools";
 
@@ -23,11 +24,15 @@ export function requireDocker(): void {
   if (!fs.existsSync("/bin/busybox")) throw new Error(`/bin/busybox is missing. Install it: ${DOCKER_HINT}`);
 }
 
-/** Builds the stand-in TF Serving base image (busybox, a fake tensorflow_model_server) as `tag` in workDir. */
+/**
+ * Builds the stand-in TF Serving base image (busybox, a fake tensorflow_model_server whose REST paths a
+ * caddy of its own maps onto CGI scripts) as `tag` in workDir.
+ */
 export function buildStandinServingBase(workDir: string, tag: string): void {
   const context = path.join(workDir, "standin-serving");
   fs.cpSync(path.join(__dirname, "..", "fixtures", "standin-serving"), context, { recursive: true });
   fs.copyFileSync("/bin/busybox", path.join(context, "busybox"));
+  fs.copyFileSync(monitoringTool("caddy"), path.join(context, "standin-caddy"));
   docker(["build", "-q", "-t", tag, context]);
 }
 
@@ -52,6 +57,22 @@ export function buildStandinPrometheus(workDir: string, tag: string): void {
       'ENTRYPOINT ["/bin/prometheus"]',
       "",
     ].join("\n"),
+  );
+  docker(["build", "-q", "-t", tag, context]);
+}
+
+/**
+ * A stand-in for the official caddy image (Alpine-based, so it has a shell and cp): busybox and the statically
+ * linked caddy the tests build, where that image keeps it.
+ */
+export function buildStandinCaddy(workDir: string, tag: string): void {
+  const context = path.join(workDir, "standin-caddy");
+  fs.mkdirSync(context, { recursive: true });
+  fs.copyFileSync("/bin/busybox", path.join(context, "busybox"));
+  fs.copyFileSync(monitoringTool("caddy"), path.join(context, "caddy"));
+  fs.writeFileSync(
+    path.join(context, "Dockerfile"),
+    ["FROM scratch", "COPY busybox /bin/busybox", 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', "RUN mkdir -m 1777 /tmp", `COPY caddy ${FRONT_DOOR_PATHS.caddyInImage}`, ""].join("\n"),
   );
   docker(["build", "-q", "-t", tag, context]);
 }

@@ -112,6 +112,9 @@ export const UNKNOWN_DURING_PREVIEW = "<unknown during preview>";
 /** What the mocked Railway deploy command reports on its last stdout line. */
 export const MOCK_DEPLOYED = { host: "diabetes-prod.up.railway.app", url: "https://diabetes-prod.up.railway.app", deploymentId: "dep-42" };
 
+/** prod's API keys (config apiKeys, a secret map of consumer to key). */
+export const MOCK_API_KEYS = { "team-a": "teamA-key-5b9e2f7c1d3a8e4b6f0c2d9a7e1b3c5f", "team-b": "teamB-key-0c4e8a2f6b1d9e3c7a5f2b8d4e0a6c1f" };
+
 /**
  * Run options for the project's stacks as their stack files set them: `dev` on local Docker, `prod`
  * on Railway with a secret token and a deploy command whose stdout ends with MOCK_DEPLOYED.
@@ -126,8 +129,8 @@ export function stackRunOptions(
   if (stack === "dev") return { stack, config: { ...model, deployTarget: "local", ...extraConfig } };
   return {
     stack,
-    config: { ...model, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: token, ...extraConfig },
-    secretKeys: ["railwayToken"],
+    config: { ...model, deployTarget: "railway", railwayService: "diabetes-prediction", railwayToken: token, apiKeys: JSON.stringify(MOCK_API_KEYS), ...extraConfig },
+    secretKeys: ["railwayToken", "apiKeys"],
     state: (args) => (args.type === "command:local:Command" ? { stdout: `Deploying...\n${JSON.stringify(MOCK_DEPLOYED)}\n` } : undefined),
   };
 }

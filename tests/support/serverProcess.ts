@@ -28,7 +28,10 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `binary` (with extra environment variables) and waits until `readyUrl` answers 2xx; on failure stops it and reports its log. */
+/**
+ * Starts `binary` and waits until `readyUrl` answers 2xx; on failure stops it and reports its log.
+ * `env` adds variables (e.g. secrets a config names) to the child's environment only.
+ */
 export async function startServerProcess(name: string, binary: string, args: string[], readyUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   running.add(child);
