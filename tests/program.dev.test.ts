@@ -1,9 +1,6 @@
 import { makeModelDir, removeDir } from "./support/modelFixture";
 import { runProgram } from "./support/program";
-
-/** Pulumi's wire form of a secret, as the mocks see an input that holds one. */
-const isSecret = (value: unknown) => typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
-const unwrap = (value: unknown): unknown => (isSecret(value) ? (value as { value: unknown }).value : value);
+import { isSecret, revealed } from "./support/secrets";
 
 describe("dev stack under mocks", () => {
   let modelDir: string;
@@ -33,7 +30,7 @@ describe("dev stack under mocks", () => {
     const gate = run.one("command:local:Command", "serving-ready");
     // Secret: the gate sends dev's generated key through the front door.
     expect(isSecret(gate.inputs.environment)).toBe(true);
-    expect(unwrap(gate.inputs.environment)).toMatchObject({ SERVING_URL: "http://127.0.0.1:8501", MODEL_NAME: "diabetes-prediction", TFSERVING_API_KEY: "mock-password-front-door-dev" });
+    expect(revealed(gate.inputs.environment)).toMatchObject({ SERVING_URL: "http://127.0.0.1:8501", MODEL_NAME: "diabetes-prediction", TFSERVING_API_KEY: "mock-password-front-door-dev" });
     expect(gate.inputs.interpreter).toEqual(["node", "--require", "ts-node/register/transpile-only", "scripts/verify-rollout.ts"]);
 
     expect(run.outputs).toMatchObject({
@@ -52,8 +49,10 @@ describe("dev stack under mocks", () => {
     const build = amd64.one("docker:index/image:Image").inputs.build as { platform: string; args: Record<string, string> };
     expect(build.platform).toBe("linux/amd64");
     expect(build.args).toEqual({ TFSERVING_PLATFORM_STACK: "dev" });
-    expect(amd64.one("command:local:Command", "serving-ready").inputs.environment).toMatchObject({ CONTAINER_NAME: "tfserving-dev-serving" });
-    expect(amd64.one("command:local:Command", "serving-ready").inputs.environment).not.toHaveProperty("DOCKER_HOST");
+    // Secret as a whole: it holds the front door's key the gate sends.
+    const gateEnvironment = revealed(amd64.one("command:local:Command", "serving-ready").inputs.environment);
+    expect(gateEnvironment).toMatchObject({ CONTAINER_NAME: "tfserving-dev-serving" });
+    expect(gateEnvironment).not.toHaveProperty("DOCKER_HOST");
     // The provider reads a container's platform back as "linux" alone: setting it would replace the container on every run.
     expect(amd64.one("docker:index/container:Container", "serving").inputs.platform).toBeUndefined();
 
@@ -65,7 +64,7 @@ describe("dev stack under mocks", () => {
 
   it("hands a docker:host the stack sets to the gate, whose Docker CLI then asks the same engine", async () => {
     const run = await runProgram({ stack: "dev", config: { modelDir, deployTarget: "local", "docker:host": "ssh://builder@10.0.0.5" } });
-    expect(run.one("command:local:Command", "serving-ready").inputs.environment).toMatchObject({ DOCKER_HOST: "ssh://builder@10.0.0.5" });
+    expect(revealed(run.one("command:local:Command", "serving-ready").inputs.environment)).toMatchObject({ DOCKER_HOST: "ssh://builder@10.0.0.5" });
   });
 
   it("fails before registering anything when the config is bad", async () => {

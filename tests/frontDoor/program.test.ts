@@ -1,11 +1,10 @@
 import { MOCK_API_KEYS } from "../support/mockProgram";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 import { ProgramRun, runProgram, stackRunOptions } from "../support/program";
+import { isSecret, revealed } from "../support/secrets";
 
 const CONTAINER = "docker:index/container:Container";
 const COMMAND = "command:local:Command";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const unwrap = <T>(value: unknown): T => ((value as Record<string, unknown>)[SECRET_SIG] ? (value as { value: T }).value : (value as T));
 const ROTATED = "teamA-rotated-9d8c7b6a5f4e3d2c1b0a9f8e7d6c";
 
 describe("the front door in the program, under mocks", () => {
@@ -21,8 +20,8 @@ describe("the front door in the program, under mocks", () => {
     else options.config.apiKeys = JSON.stringify(apiKeys);
     return runProgram({ ...options, preview });
   };
-  const deployEnvironment = (run: ProgramRun) => unwrap<Record<string, string>>(run.one(COMMAND, "serving-deploy").inputs.environment);
-  const triggers = (run: ProgramRun) => unwrap<string[]>(run.one(COMMAND, "serving-deploy").inputs.triggers);
+  const deployEnvironment = (run: ProgramRun) => revealed<Record<string, string>>(run.one(COMMAND, "serving-deploy").inputs.environment);
+  const triggers = (run: ProgramRun) => revealed<string[]>(run.one(COMMAND, "serving-deploy").inputs.triggers);
 
   it("prod without keys and without publicEndpoint fails at preview, naming the key and the opt-out", async () => {
     await expect(prod(undefined, {}, true)).rejects.toThrow(/tfserving-platform:apiKeys: is required when deployTarget is railway[\s\S]*publicEndpoint true/);
@@ -44,7 +43,7 @@ describe("the front door in the program, under mocks", () => {
     expect(JSON.parse(run.outputs.apiKeys as string)).toEqual(MOCK_API_KEYS);
     // The keys are in no plain input of any resource.
     for (const resource of run.resources) {
-      const plain = JSON.stringify(resource.inputs, (_key, value) => ((value as Record<string, unknown>)?.[SECRET_SIG] ? "<secret>" : value));
+      const plain = JSON.stringify(resource.inputs, (_key, value) => (isSecret(value) ? "<secret>" : value));
       for (const key of Object.values(MOCK_API_KEYS)) expect({ resource: resource.name, leaks: plain.includes(key) }).toEqual({ resource: resource.name, leaks: false });
     }
   });
@@ -67,14 +66,14 @@ describe("the front door in the program, under mocks", () => {
 
   it("dev generates a key, gives it to the serving container and the readiness gate, and rotating it (apiKeys) replaces the container, not the image", async () => {
     const dev = await runProgram(stackRunOptions("dev", modelDir));
-    const envs = unwrap<string[]>(dev.one(CONTAINER, "serving").inputs.envs);
+    const envs = revealed<string[]>(dev.one(CONTAINER, "serving").inputs.envs);
     expect(envs).toEqual(["FRONT_DOOR_KEY_DEV=mock-password-front-door-dev", "FRONT_DOOR_SCRAPE_KEY=mock-password-front-door-scrape"]);
     expect(JSON.parse(dev.outputs.apiKeys as string)).toEqual({ dev: "mock-password-front-door-dev" });
 
     const withKey = (key: string) => runProgram({ ...stackRunOptions("dev", modelDir, { extraConfig: { apiKeys: JSON.stringify({ dev: key }) } }), secretKeys: ["apiKeys"] });
     const [first, second] = [await withKey(MOCK_API_KEYS["team-a"]), await withKey(ROTATED)];
     expect(second.one("docker:index/image:Image").inputs).toEqual(first.one("docker:index/image:Image").inputs);
-    expect(unwrap<string[]>(second.one(CONTAINER, "serving").inputs.envs)).toContain(`FRONT_DOOR_KEY_DEV=${ROTATED}`);
+    expect(revealed<string[]>(second.one(CONTAINER, "serving").inputs.envs)).toContain(`FRONT_DOOR_KEY_DEV=${ROTATED}`);
     expect(second.byType("random:index/randomPassword:RandomPassword").map((resource) => resource.name)).not.toContain("front-door-dev");
   });
 });

@@ -95,6 +95,7 @@ describe("Dockerfile platform and stack label", () => {
     const lines = renderDockerfile({ ...spec, platform: "linux/amd64", agent }).split("\n");
     expect(lines.filter((line) => line.startsWith("FROM "))).toEqual([
       "FROM --platform=linux/amd64 prom/prometheus:v3.13.5 AS prometheus-agent",
+      "FROM --platform=linux/amd64 caddy:2.11.9 AS front-door",
       "FROM --platform=linux/amd64 tensorflow/serving:2.20.0",
     ]);
     expect(renderDockerfile({ ...spec, platform: "linux/arm64" })).not.toBe(renderDockerfile({ ...spec, platform: "linux/amd64" }));
