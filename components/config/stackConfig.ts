@@ -9,6 +9,7 @@ import { MONITORING_SECRET_KEYS, monitoringDerived, monitoringKeys, monitoringPr
 import { PUSH_MODE_SECRET_KEYS, pushModeDerived, pushModeKeys, pushModeProblems } from "../monitoring/pushModeConfig";
 import { RAILWAY_SECRET_KEYS, railwayKeys, railwayProblems } from "../railway/config";
 import { servingDerived, servingKeys, servingProblems } from "../serving/config";
+import { sloDerived, sloKeys, sloProblems } from "../slo/config";
 import { ConfigContext } from "./part";
 import { key } from "./schema";
 
@@ -22,7 +23,7 @@ export { AGENT_LISTEN_PORT } from "../monitoring/pushModeConfig";
 
 /** Every plain (non-secret) key, its type and its default. */
 export const plainConfigSchema = z
-  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys })
+  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys, ...sloKeys })
   .strict();
 
 /** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
@@ -33,7 +34,7 @@ export type PlainConfig = z.infer<typeof plainConfigSchema>;
 export type ConfigKey = keyof PlainConfig | SecretKey;
 export const PLAIN_KEYS = Object.keys(plainConfigSchema.shape) as (keyof PlainConfig)[];
 
-const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems];
+const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems, sloProblems];
 
 function derive(context: ConfigContext) {
   return {
@@ -41,6 +42,7 @@ function derive(context: ConfigContext) {
     ...monitoringDerived(context),
     ...grafanaDerived(context),
     ...pushModeDerived(context),
+    ...sloDerived(context),
   };
 }
 

@@ -12,6 +12,8 @@
  * service's totals at any replica count. Only the per-replica views group by `replica`.
  */
 
+import { formatDouble, prometheusLeValue } from "./latencyBuckets";
+
 export const METRICS = {
   requestCount: ":tensorflow:serving:request_count",
   requestLatency: ":tensorflow:serving:request_latency",
@@ -31,7 +33,7 @@ export type MetricsMode = "scrape" | "push";
 export const PUSH_FRESHNESS_WINDOW = "2m";
 
 /** A Prometheus range such as `1m`; only literal durations, so every expression parses as plain PromQL. */
-export type Window = `${number}${"s" | "m" | "h"}`;
+export type Window = `${number}${"s" | "m" | "h" | "d"}`;
 
 export interface ServingQueries {
   /** Requests since the server started, all statuses (the seed's "Total API requests"). */
@@ -166,4 +168,82 @@ export function recordingExpressions(queries: ServingQueries): { record: string;
     { record: RECORDED.p95LatencyMs5m, expr: queries.latencyQuantileMs(0.95, "5m") },
     { record: RECORDED.p99LatencyMs5m, expr: queries.latencyQuantileMs(0.99, "5m") },
   ];
+}
+
+/**
+ * SLOs in Sloth's conventions (github.com/slok/sloth, internal/prometheus): the recorded names and labels
+ * Sloth generates, so Sloth's Grafana dashboards (grafana.com 14348 and its detail view) read ours unchanged.
+ */
+export const SLOTH = {
+  sliErrorRatio: (window: Window) => `slo:sli_error:ratio_rate${window}` as const,
+  objective: "slo:objective:ratio",
+  errorBudget: "slo:error_budget:ratio",
+  timePeriodDays: "slo:time_period:days",
+  currentBurnRate: "slo:current_burn_rate:ratio",
+  periodBurnRate: "slo:period_burn_rate:ratio",
+  periodErrorBudgetRemaining: "slo:period_error_budget_remaining:ratio",
+  info: "sloth_slo_info",
+} as const;
+
+export type SloName = "availability" | "latency";
+
+/** Sloth's identifying labels: `sloth_service` is the model, `sloth_id` is `<service>-<slo>`. */
+export function sloLabels(modelName: string, slo: SloName) {
+  return { sloth_id: `${modelName}-${slo}`, sloth_service: modelName, sloth_slo: slo };
+}
+
+/** One arm of a multi-window burn-rate alert: both windows' error ratios above factor x budget. */
+export interface BurnCondition {
+  short: Window;
+  long: Window;
+  factor: number;
+}
+
+/**
+ * The queries of one SLO. The SLI error ratio sums every series of the model (every replica in push
+ * mode, like the panels above) and is EMPTY while no request arrives: 0/0 would record NaN, and one NaN
+ * in the period would turn the period's SLI into NaN for the whole period.
+ */
+export function sloQueries(modelName: string, slo: SloName, latencyThresholdUs: number) {
+  const labels = sloLabels(modelName, slo);
+  const filter = `{${Object.entries(labels).map(([name, value]) => `${name}=${labelValue(value)}`).join(",")}}`;
+  const queries = servingQueries(modelName, "");
+  const predictRest = `model_name=${labelValue(modelName)},API="predict",entrypoint="REST"`;
+  // TF Serving prints the bound as 393464; Prometheus 3 stores a scraped histogram's le as 393464.0.
+  const printed = formatDouble(latencyThresholdUs);
+  const stored = prometheusLeValue(latencyThresholdUs);
+  const le = printed === stored ? `le=${labelValue(printed)}` : `le=~${labelValue(`${printed}|${stored}`.replace(/\./g, "\\."))}`;
+  const successes = (window: Window) => `sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}]))`;
+  const fastEnough = (window: Window) => `sum(rate(${METRICS.requestLatency}_bucket{${predictRest},${le}}[${window}]))`;
+  const overBudget = (metric: string) => `${metric}${filter} / on(sloth_id, sloth_slo, sloth_service) group_left ${SLOTH.errorBudget}${filter}`;
+  return {
+    labels,
+    /** Sloth's SLI: the share of bad events over the window, 0..1. */
+    sliErrorRatio: (window: Window) =>
+      slo === "availability"
+        ? `${queries.errorRate(window)} / (${queries.requestRate(window)} > 0)`
+        : // Requests equal to the bound count in the next bucket in TF Serving, so le=T counts those strictly faster.
+          `(${successes(window)} - ${fastEnough(window)}) / (${successes(window)} > 0)`,
+    /** Sloth's period SLI: the mean of the 5m ratios over the period (Sloth's optimised rule). */
+    periodSliErrorRatio: (period: Window) =>
+      `sum_over_time(${SLOTH.sliErrorRatio("5m")}${filter}[${period}]) / ignoring (sloth_window) count_over_time(${SLOTH.sliErrorRatio("5m")}${filter}[${period}])`,
+    currentBurnRate: overBudget(SLOTH.sliErrorRatio("5m")),
+    periodBurnRate: (period: Window) => overBudget(SLOTH.sliErrorRatio(period)),
+    periodErrorBudgetRemaining: `1 - ${SLOTH.periodBurnRate}${filter}`,
+    /** Fires while either arm's both windows burn faster than its factor; the window label is dropped so the alert keeps one identity. */
+    burnAlert: (arms: BurnCondition[], budget: number) =>
+      arms
+        .map(
+          ({ short, long, factor }) =>
+            `(max without (sloth_window) (${SLOTH.sliErrorRatio(short)}${filter} > (${factor} * ${budget}))` +
+            ` and max without (sloth_window) (${SLOTH.sliErrorRatio(long)}${filter} > (${factor} * ${budget})))`,
+        )
+        .join(" or "),
+    // What the dashboard's SLO row shows, read from the recorded series.
+    objective: `${SLOTH.objective}${filter}`,
+    periodSli: (period: Window) => `1 - ${SLOTH.sliErrorRatio(period)}${filter}`,
+    errorBudgetRemaining: `${SLOTH.periodErrorBudgetRemaining}${filter}`,
+    /** Burn rate over a window: its error ratio in units of the budget (1 = spends exactly the budget over the period). */
+    burnRate: (window: Window) => (window === "5m" ? `${SLOTH.currentBurnRate}${filter}` : overBudget(SLOTH.sliErrorRatio(window))),
+  };
 }

@@ -57,6 +57,7 @@ function compressedRules(config: StackConfig): RuleGroups {
       ...groups.alerting,
       rules: groups.alerting.rules.map((rule) => ({ ...rule, expr: compress(rule.expr), ...(rule.for ? { for: shorten(rule.for) } : {}) })),
     },
+    slo: groups.slo.map((group) => ({ ...group, rules: group.rules.map((rule) => ({ ...rule, expr: compress(rule.expr) })) })),
   };
 }
 
