@@ -8,6 +8,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
 import { StackConfig } from "../config/stackConfig";
 import { AlertThresholds, detectorSeries, servingQueries } from "../monitoring/promql";
+import { SloDashboardInput, sloDashboardInput, withSloRow } from "../slo/dashboard";
 
 /** Panel titles are a contract: tests and the end-to-end suite find panels by them. */
 export const PANEL_TITLES = {
@@ -38,6 +39,8 @@ export interface DashboardInput {
   dataSourceName: string;
   /** The alert thresholds, drawn on the panels whose alerts use them. */
   thresholds: DashboardThresholds;
+  /** The SLOs, shown in a row of their own; no row without them. */
+  slo?: SloDashboardInput;
 }
 
 const UID_MAX = 40;
@@ -65,6 +68,7 @@ export function dashboardInput(config: StackConfig, dataSource: { uid: string; n
       errorRatioThreshold: config.errorRatioThreshold,
       latencyP95ThresholdMs: config.latencyP95ThresholdMs,
     },
+    slo: sloDashboardInput(config),
   };
 }
 
@@ -95,7 +99,7 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
       .height(8);
   const { thresholds } = input;
 
-  return new dashboard.DashboardBuilder(input.title)
+  const board = new dashboard.DashboardBuilder(input.title)
     .uid(input.uid)
     .description(`TensorFlow Serving metrics of model ${input.modelName} (scrape job ${input.jobName}), managed by Pulumi.`)
     .tags(["tfserving", input.modelName])
@@ -218,8 +222,9 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
         .thresholds(steps([base("green"), step(thresholds.latencyP95ThresholdMs, "red")]))
         .thresholdsStyle(thresholdLine())
         .span(12),
-    )
-    .build();
+    );
+  const kit = { source, dataSourceName: input.dataSourceName, query, steps, base, step };
+  return (input.slo ? withSloRow(board, input.slo, kit) : board).build();
 }
 
 /** The dashboard as the provider's configJson: same input, same text, so `pulumi up` never sees a diff. */
