@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: what a no-op `pulumi up` costs on this machine. Prints a table; always exits 0.
+ * `npm run bench`: what a no-op `pulumi up` costs on this machine, and what the alert rules cost Prometheus.
+ * Prints a table; always exits 0.
  * Figures, not tests: nothing here asserts a time.
  */
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import * as path from "node:path";
 import { renderContextFiles, writeBuildContext } from "../components/serving/buildContext";
 import { hashDirectory, listFiles } from "../components/serving/contextHash";
 import { scanModelDir } from "../components/serving/modelDir";
+import { ruleCosts } from "./ruleCost";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const EVALUATIONS = Number(process.env.BENCH_EVALUATIONS ?? 5);
@@ -145,6 +147,21 @@ async function main(): Promise<void> {
     const contextBytes = listFiles(contextDir).reduce((sum, file) => sum + fs.statSync(path.join(contextDir, file)).size, 0);
     const modelBytes = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
     record("build context size minus model size", `${((contextBytes - modelBytes) / 1024).toFixed(2)} KiB`, "< 16 KiB");
+
+    // 6. Rule evaluation on the real Prometheus, push-mode series at 1, 10 and 50 replicas, without and with the SLO rules.
+    try {
+      for (const cost of await ruleCosts(work)) {
+        const share = (seconds: number) => `${((seconds / cost.intervalSeconds) * 100).toFixed(3)}%`;
+        record(
+          `rule evaluation / ${cost.intervalSeconds}s interval, ${cost.replicas} replica${cost.replicas === 1 ? "" : "s"}, ${cost.slo ? "with" : "without"} SLO rules`,
+          `${share(cost.ruleSeconds)} (${ms(cost.ruleSeconds * 1000)}${cost.slo ? `, SLO groups ${ms(cost.sloSeconds * 1000)}` : ""}); ` +
+            `RSS ${(cost.rssBytes / 1024 ** 2).toFixed(0)} MiB, ${cost.headSeries} head series`,
+          cost.slo && cost.replicas === 50 ? "< 1%" : "",
+        );
+      }
+    } catch (error) {
+      record("rule evaluation", `failed: ${(error as Error).message}`, "< 1%");
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

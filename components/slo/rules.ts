@@ -1,5 +1,5 @@
 import type { StackConfig } from "../config/stackConfig";
-import { SLOTH, SloName, Window, sloQueries } from "../monitoring/promql";
+import { SLOTH, SLO_EVENTS, SloName, Window, sloQueries } from "../monitoring/promql";
 import type { AlertName, AlertingRule, RecordingRule, RuleGroup } from "../monitoring/rules";
 import { runbookUrl } from "../monitoring/rules";
 import { BURN_ALERTS, PERIOD_DAYS, SLI_WINDOWS, SloPeriod, burnFactor } from "./windows";
@@ -84,6 +84,9 @@ export function sloRuleGroups(input: SloRulesInput): RuleGroup<RecordingRule | A
       {
         name: `sloth-slo-sli-recordings-${id}`,
         rules: [
+          // First, so the long windows below read this evaluation's rates.
+          meta(SLO_EVENTS.bad, queries.badRate("5m")),
+          meta(SLO_EVENTS.all, queries.allRate("5m")),
           ...SLI_WINDOWS.map((window) => meta(SLOTH.sliErrorRatio(window), queries.sliErrorRatio(window), { sloth_window: window })),
           // Sloth sets only the window here (the 5m series carries the rest); repeating the SLO labels changes no
           // value and keeps two SLOs' period rules apart for promtool's duplicate-rule check.
