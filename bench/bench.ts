@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: what a no-op `pulumi up` costs on this machine, and what the front door costs a predict.
+ * `npm run bench`: what a no-op `pulumi up` costs on this machine, what the front door costs a predict, and what
+ * the alert rules cost Prometheus.
  * Prints a table; always exits 0.
  * Figures, not tests: nothing here asserts a time.
  */
@@ -15,6 +16,7 @@ import { hashDirectory, listFiles } from "../components/serving/contextHash";
 import { scanModelDir } from "../components/serving/modelDir";
 import { benchFrontDoor } from "./frontDoor";
 import { measureRefreshReads } from "./refreshReads";
+import { ruleCosts } from "./ruleCost";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const EVALUATIONS = Number(process.env.BENCH_EVALUATIONS ?? 5);
@@ -157,6 +159,21 @@ async function main(): Promise<void> {
 
     // 7. The front door (caddy) in front of the simulator: latency and throughput against going straight.
     await benchFrontDoor(record, PROJECT_DIR);
+
+    // 8. Rule evaluation on the real Prometheus, push-mode series at 1, 10 and 50 replicas, without and with the SLO rules.
+    try {
+      for (const cost of await ruleCosts(work)) {
+        const share = (seconds: number) => `${((seconds / cost.intervalSeconds) * 100).toFixed(3)}%`;
+        record(
+          `rule evaluation / ${cost.intervalSeconds}s interval, ${cost.replicas} replica${cost.replicas === 1 ? "" : "s"}, ${cost.slo ? "with" : "without"} SLO rules`,
+          `${share(cost.ruleSeconds)} (${ms(cost.ruleSeconds * 1000)}${cost.slo ? `, SLO groups ${ms(cost.sloSeconds * 1000)}` : ""}); ` +
+            `RSS ${(cost.rssBytes / 1024 ** 2).toFixed(0)} MiB, ${cost.headSeries} head series`,
+          cost.slo && cost.replicas === 50 ? "< 1%" : "",
+        );
+      }
+    } catch (error) {
+      record("rule evaluation", `failed: ${(error as Error).message}`, "< 1%");
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -42,7 +42,7 @@ describe("monitoring under mocks", () => {
     const volume = run.one("docker:index/volume:Volume", "prometheus-data");
     expect(volume.inputs.name).toBe("tfserving-dev-prometheus-data");
     expect(prometheus.inputs.volumes).toEqual([expect.objectContaining({ volumeName: "tfserving-dev-prometheus-data", containerPath: "/prometheus" })]);
-    expect(prometheus.inputs.command).toEqual(expect.arrayContaining(["--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=15d"]));
+    expect(prometheus.inputs.command).toEqual(expect.arrayContaining(["--storage.tsdb.path=/prometheus", "--storage.tsdb.retention.time=30d"]));
 
     const config = parse(upload(prometheus, PROMETHEUS_PATHS.config).content as string);
     const job = config.scrape_configs[0];

@@ -11,6 +11,7 @@ import { PUSH_MODE_SECRET_KEYS, pushModeDerived, pushModeKeys, pushModeProblems 
 import { RAILWAY_SECRET_KEYS, railwayKeys, railwayProblems } from "../railway/config";
 import { FRONT_DOOR_SECRET_KEYS, frontDoorDerived, frontDoorKeys, frontDoorProblems } from "../frontDoor/config";
 import { servingDerived, servingKeys, servingProblems } from "../serving/config";
+import { sloDerived, sloKeys, sloProblems } from "../slo/config";
 import { ConfigContext } from "./part";
 import { key } from "./schema";
 
@@ -24,7 +25,7 @@ export { AGENT_LISTEN_PORT } from "../monitoring/pushModeConfig";
 
 /** Every plain (non-secret) key, its type and its default. */
 export const plainConfigSchema = z
-  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys, ...externalGrafanaKeys, ...frontDoorKeys })
+  .object({ ...servingKeys, ...railwayKeys, ...monitoringKeys, ...grafanaKeys, ...pushModeKeys, ...externalGrafanaKeys, ...frontDoorKeys, ...sloKeys })
   .strict();
 
 /** Keys whose values must be Pulumi secrets; read with getSecret, never through the plain schema. */
@@ -41,7 +42,7 @@ export type PlainConfig = z.infer<typeof plainConfigSchema>;
 export type ConfigKey = keyof PlainConfig | SecretKey;
 export const PLAIN_KEYS = Object.keys(plainConfigSchema.shape) as (keyof PlainConfig)[];
 
-const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems, externalGrafanaProblems, frontDoorProblems];
+const PART_PROBLEMS = [servingProblems, railwayProblems, monitoringProblems, pushModeProblems, externalGrafanaProblems, frontDoorProblems, sloProblems];
 
 function derive(context: ConfigContext) {
   return {
@@ -51,6 +52,7 @@ function derive(context: ConfigContext) {
     ...pushModeDerived(context),
     ...externalGrafanaDerived(context),
     ...frontDoorDerived(context),
+    ...sloDerived(context),
   };
 }
 

@@ -8,6 +8,7 @@ import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import * as units from "@grafana/grafana-foundation-sdk/units";
 import { StackConfig } from "../config/stackConfig";
 import { AlertThresholds, detectorSeries, edgeQueries, internalsQueries, servingQueries } from "../monitoring/promql";
+import { SloDashboardInput, sloDashboardInput, withSloRow } from "../slo/dashboard";
 import { deployAnnotationQuery } from "./deployMarker";
 import { insightPanels } from "./insightPanels";
 
@@ -45,6 +46,8 @@ export interface DashboardInput {
   batching?: boolean;
   /** The served version ships warm-up requests: the warm-up query is shown. */
   warmup?: boolean;
+  /** The SLOs, shown in a row of their own; no row without them. */
+  slo?: SloDashboardInput;
 }
 
 const UID_MAX = 40;
@@ -74,6 +77,7 @@ export function dashboardInput(config: StackConfig, dataSource: { uid: string; n
     },
     batching: config.batching !== undefined,
     warmup: served.warmup ?? false,
+    slo: sloDashboardInput(config),
   };
 }
 
@@ -241,7 +245,9 @@ export function buildDashboard(input: DashboardInput): dashboard.Dashboard {
     );
   const internals = internalsQueries(input.modelName);
   for (const panel of insightPanels({ queries, internals, batching: input.batching ?? false, warmup: input.warmup ?? false, graph, query })) board.withPanel(panel);
-  return board.build();
+  // A row groups the panels below it: the SLO row comes last.
+  const kit = { source, dataSourceName: input.dataSourceName, query, steps, base, step };
+  return (input.slo ? withSloRow(board, input.slo, kit) : board).build();
 }
 
 /** The dashboard as the provider's configJson: same input, same text, so `pulumi up` never sees a diff. */

@@ -12,8 +12,9 @@ export const monitoringKeys = {
   prometheusHostPort: port.default(9090),
   prometheusRetention: z
     .string()
-    .refine((text) => (durationMs(text) ?? 0) >= 3_600_000, "must be a duration of at least 1h, such as 15d")
-    .default("15d"),
+    .refine((text) => (durationMs(text) ?? 0) >= 3_600_000, "must be a duration of at least 1h, such as 30d")
+    // At least the SLO period (sloPeriod, 30d by default): the period's SLI reads that far back.
+    .default("30d"),
   prometheusMonitorLabel: z.string().min(1).default("tf-serving-railway-monitor"),
   scrapeJobName: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be letters, digits, _ . : -").optional(),
   globalScrapeInterval: duration.default("15s"),

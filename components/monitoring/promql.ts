@@ -13,6 +13,7 @@
  */
 
 import { SCRAPE_ROUTE_HANDLERS, SERVER_NAMES } from "../frontDoor/caddyConfig";
+import { formatDouble, prometheusLeValue } from "./latencyBuckets";
 
 export const METRICS = {
   requestCount: ":tensorflow:serving:request_count",
@@ -40,7 +41,7 @@ export type MetricsMode = "scrape" | "push";
 export const PUSH_FRESHNESS_WINDOW = "2m";
 
 /** A Prometheus range such as `1m`; only literal durations, so every expression parses as plain PromQL. */
-export type Window = `${number}${"s" | "m" | "h"}`;
+export type Window = `${number}${"s" | "m" | "h" | "d"}`;
 
 export interface ServingQueries {
   /** Requests since the server started, all statuses (the seed's "Total API requests"). */
@@ -303,4 +304,104 @@ export function internalsRecordingExpressions(queries: InternalsQueries): { reco
     { record: RECORDED_INTERNALS.queuingP95Ms5m, expr: queries.queuingQuantileMs(0.95, "5m") },
     { record: RECORDED_INTERNALS.graphRunP95Ms5m, expr: queries.graphRunQuantileMs(0.95, "5m") },
   ];
+}
+
+/**
+ * SLOs in Sloth's conventions (github.com/slok/sloth, internal/prometheus): the recorded names and labels
+ * Sloth generates, so Sloth's Grafana dashboards (grafana.com 14348 and its detail view) read ours unchanged.
+ */
+export const SLOTH = {
+  sliErrorRatio: (window: Window) => `slo:sli_error:ratio_rate${window}` as const,
+  objective: "slo:objective:ratio",
+  errorBudget: "slo:error_budget:ratio",
+  timePeriodDays: "slo:time_period:days",
+  currentBurnRate: "slo:current_burn_rate:ratio",
+  periodBurnRate: "slo:period_burn_rate:ratio",
+  periodErrorBudgetRemaining: "slo:period_error_budget_remaining:ratio",
+  info: "sloth_slo_info",
+} as const;
+
+/**
+ * Our own step in front of Sloth's: every replica's bad and all events per second over 5m, summed, so
+ * windows of hours and days read one recorded series instead of every replica's raw counters for days
+ * (at 50 replicas that was most of the rule evaluation time; see the README's benchmark).
+ */
+export const SLO_EVENTS = {
+  bad: "slo:sli_bad_events:rate5m",
+  all: "slo:sli_events:rate5m",
+} as const;
+
+/** Windows read from the raw counters; longer ones sum the recorded 5m rates (up to 5m late, which no window this long notices). */
+export const RAW_SLI_WINDOWS: readonly Window[] = ["5m", "30m", "1h"];
+
+export type SloName = "availability" | "latency";
+
+/** Sloth's identifying labels: `sloth_service` is the model, `sloth_id` is `<service>-<slo>`. */
+export function sloLabels(modelName: string, slo: SloName) {
+  return { sloth_id: `${modelName}-${slo}`, sloth_service: modelName, sloth_slo: slo };
+}
+
+/** One arm of a multi-window burn-rate alert: both windows' error ratios above factor x budget. */
+export interface BurnCondition {
+  short: Window;
+  long: Window;
+  factor: number;
+}
+
+/**
+ * The queries of one SLO. The SLI error ratio sums every series of the model (every replica in push
+ * mode, like the panels above) and is EMPTY while no request arrives: 0/0 would record NaN, and one NaN
+ * in the period would turn the period's SLI into NaN for the whole period.
+ */
+export function sloQueries(modelName: string, slo: SloName, latencyThresholdUs: number) {
+  const labels = sloLabels(modelName, slo);
+  const filter = `{${Object.entries(labels).map(([name, value]) => `${name}=${labelValue(value)}`).join(",")}}`;
+  const queries = servingQueries(modelName, "");
+  const predictRest = `model_name=${labelValue(modelName)},API="predict",entrypoint="REST"`;
+  // TF Serving prints the bound as 393464; Prometheus 3 stores a scraped histogram's le as 393464.0.
+  const printed = formatDouble(latencyThresholdUs);
+  const stored = prometheusLeValue(latencyThresholdUs);
+  const le = printed === stored ? `le=${labelValue(printed)}` : `le=~${labelValue(`${printed}|${stored}`.replace(/\./g, "\\."))}`;
+  const successes = (window: Window) => `sum(rate(${METRICS.requestLatency}_count{${predictRest}}[${window}]))`;
+  const fastEnough = (window: Window) => `sum(rate(${METRICS.requestLatency}_bucket{${predictRest},${le}}[${window}]))`;
+  const overBudget = (metric: string) => `${metric}${filter} / on(sloth_id, sloth_slo, sloth_service) group_left ${SLOTH.errorBudget}${filter}`;
+  return {
+    labels,
+    /** Bad events per second over the window, every replica (0 rather than empty while there is traffic). */
+    badRate: (window: Window) =>
+      slo === "availability"
+        ? queries.errorRate(window)
+        : // Requests equal to the bound count in the next bucket in TF Serving, so le=T counts those strictly faster.
+          `(${successes(window)} - ${fastEnough(window)})`,
+    /** All events per second over the window: requests, or successful REST predict calls for latency. */
+    allRate: (window: Window) => (slo === "availability" ? queries.requestRate(window) : successes(window)),
+    /** Sloth's SLI: the share of bad events over the window, 0..1. */
+    sliErrorRatio: (window: Window) =>
+      RAW_SLI_WINDOWS.includes(window)
+        ? slo === "availability"
+          ? `${queries.errorRate(window)} / (${queries.requestRate(window)} > 0)`
+          : `(${successes(window)} - ${fastEnough(window)}) / (${successes(window)} > 0)`
+        : `sum_over_time(${SLO_EVENTS.bad}${filter}[${window}]) / (sum_over_time(${SLO_EVENTS.all}${filter}[${window}]) > 0)`,
+    /** Sloth's period SLI: the mean of the 5m ratios over the period (Sloth's optimised rule). */
+    periodSliErrorRatio: (period: Window) =>
+      `sum_over_time(${SLOTH.sliErrorRatio("5m")}${filter}[${period}]) / ignoring (sloth_window) count_over_time(${SLOTH.sliErrorRatio("5m")}${filter}[${period}])`,
+    currentBurnRate: overBudget(SLOTH.sliErrorRatio("5m")),
+    periodBurnRate: (period: Window) => overBudget(SLOTH.sliErrorRatio(period)),
+    periodErrorBudgetRemaining: `1 - ${SLOTH.periodBurnRate}${filter}`,
+    /** Fires while either arm's both windows burn faster than its factor; the window label is dropped so the alert keeps one identity. */
+    burnAlert: (arms: BurnCondition[], budget: number) =>
+      arms
+        .map(
+          ({ short, long, factor }) =>
+            `(max without (sloth_window) (${SLOTH.sliErrorRatio(short)}${filter} > (${factor} * ${budget}))` +
+            ` and max without (sloth_window) (${SLOTH.sliErrorRatio(long)}${filter} > (${factor} * ${budget})))`,
+        )
+        .join(" or "),
+    // What the dashboard's SLO row shows, read from the recorded series.
+    objective: `${SLOTH.objective}${filter}`,
+    periodSli: (period: Window) => `1 - ${SLOTH.sliErrorRatio(period)}${filter}`,
+    errorBudgetRemaining: `${SLOTH.periodErrorBudgetRemaining}${filter}`,
+    /** Burn rate over a window: its error ratio in units of the budget (1 = spends exactly the budget over the period). */
+    burnRate: (window: Window) => (window === "5m" ? `${SLOTH.currentBurnRate}${filter}` : overBudget(SLOTH.sliErrorRatio(window))),
+  };
 }

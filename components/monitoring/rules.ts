@@ -1,15 +1,16 @@
 import { stringify } from "yaml";
 import { StackConfig, durationMs } from "../config/stackConfig";
+import { SloRulesInput, sloRuleGroups, sloRulesInput } from "../slo/rules";
 import {
   AlertThresholds,
   COUNTER_RESETS_LIMIT,
   MetricsMode,
   PUSH_FRESHNESS_WINDOW,
   alertExpressions,
-  internalsQueries,
-  internalsRecordingExpressions,
   edgeQueries,
   edgeServerErrorsExpression,
+  internalsQueries,
+  internalsRecordingExpressions,
   recordingExpressions,
   servingQueries,
 } from "./promql";
@@ -25,6 +26,8 @@ export const ALERT_NAMES = [
   "TFServingModelLoadFailed",
   "TFServingEdgeServerErrors",
   "Watchdog",
+  "TFServingAvailabilityBudgetBurn",
+  "TFServingLatencyBudgetBurn",
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -37,6 +40,8 @@ export const TRAFFIC_ALERTS = [
   "TFServingCounterResets",
   "TFServingModelLoadFailed",
   "TFServingEdgeServerErrors",
+  "TFServingAvailabilityBudgetBurn",
+  "TFServingLatencyBudgetBurn",
 ] as const satisfies readonly AlertName[];
 
 /** Runbooks are README sections headed `### <AlertName>`, so the anchor is the lowercase name. */
@@ -62,7 +67,7 @@ export interface AlertingRule {
   expr: string;
   for?: string;
   /** `job` names the scrape job a TF Serving alert is about, so Alertmanager can inhibit per job. */
-  labels: { severity: "critical" | "warning" | "none"; job?: string };
+  labels: { severity: "critical" | "warning" | "none"; job?: string; sloth_severity?: "page" | "ticket" };
   annotations: { summary: string; description: string; runbook_url: string };
 }
 
@@ -76,6 +81,8 @@ export interface RuleGroup<R> {
 export interface RuleGroups {
   recording: RuleGroup<RecordingRule>;
   alerting: RuleGroup<AlertingRule>;
+  /** The SLO groups, in Sloth's names (components/slo/rules.ts). */
+  slo: RuleGroup<RecordingRule | AlertingRule>[];
 }
 
 export interface RulesInput {
@@ -92,6 +99,8 @@ export interface RulesInput {
   targetDownFor?: string;
   /** Where runbook anchors live; a relative README link unless a published docs URL is given. */
   runbookBaseUrl?: string;
+  /** The SLOs and their budget-burn alerts; none without it. */
+  slo?: SloRulesInput;
 }
 
 /** The rules the stack's config asks for. */
@@ -111,6 +120,7 @@ export function rulesInput(config: StackConfig): RulesInput {
     spikeFor: config.spikeFor,
     errorRatioFor: config.errorRatioFor,
     latencyFor: config.latencyFor,
+    slo: sloRulesInput(config),
   };
 }
 
@@ -191,7 +201,8 @@ export function ruleGroups(input: RulesInput): RuleGroups {
           "TFServingHighErrorRate",
           expressions.highErrorRatio,
           durations.errorRatioFor,
-          "critical",
+          // TFServingAvailabilityBudgetBurn pages; this stays a fast, non-paging signal.
+          "warning",
           `${model} answers too many requests with errors`,
           `More than ${Number((t.errorRatioThreshold * 100).toPrecision(6))}% of requests to ${model} over 5m had a status other than OK ` +
             `(tfserving-platform:errorRatioThreshold, errorRatioFor).`,
@@ -258,10 +269,11 @@ export function ruleGroups(input: RulesInput): RuleGroups {
         ),
       ],
     },
+    slo: input.slo ? sloRuleGroups({ runbookBaseUrl: input.runbookBaseUrl, ...input.slo }) : [],
   };
 }
 
 /** The rules file Prometheus loads (`groups:`), from the group objects. */
 export function renderRules(groups: RuleGroups): string {
-  return stringify({ groups: [groups.recording, groups.alerting] }, { lineWidth: 0 });
+  return stringify({ groups: [groups.recording, groups.alerting, ...groups.slo] }, { lineWidth: 0 });
 }

@@ -178,8 +178,8 @@ export function dashboardQueries(dashboardModel: { panels?: { title: string; tar
   );
 }
 
-/** Every query returns at least one sample now. */
-export async function checkDashboardQueries(prometheusUrl: string, queries: PanelQuery[], timeoutMs = 30_000): Promise<string> {
+/** Every query returns at least one sample now (the SLO row's need a scrape and two rule evaluations after traffic). */
+export async function checkDashboardQueries(prometheusUrl: string, queries: PanelQuery[], timeoutMs = 60_000): Promise<string> {
   if (queries.length === 0) throw new Error("the dashboard has no queries");
   return eventually("every dashboard query to return data", timeoutMs, async () => {
     const empty: string[] = [];

@@ -4,12 +4,8 @@
  * sorted by name, `le` last, doubles printed like absl::StrCat (`%.6g`), served as bare `text/plain`.
  */
 
-/** TF Serving's latency buckets in microseconds (`Buckets::Exponential(10, 1.8, 33)`), as it prints them. */
-export const LATENCY_BOUNDS_US = [
-  10, 18, 32.4, 58.32, 104.976, 188.957, 340.122, 612.22, 1102, 1983.59, 3570.47, 6426.84, 11568.3, 20823, 37481.3, 67466.4,
-  121440, 218591, 393464, 708235, 1.27482e6, 2.29468e6, 4.13043e6, 7.43477e6, 1.33826e7, 2.40887e7, 4.33596e7, 7.80473e7,
-  1.40485e8, 2.52873e8, 4.55172e8, 8.19309e8, 1.47476e9,
-];
+export { LATENCY_BOUNDS_US, formatDouble } from "../../components/monitoring/latencyBuckets";
+import { LATENCY_BOUNDS_US, formatDouble } from "../../components/monitoring/latencyBuckets";
 
 /** TensorFlow's `Buckets::Exponential(scale, growth, count)`: the bounds it multiplies out (DBL_MAX, printed +Inf, follows). */
 export function exponentialBounds(scale: number, growth: number, count: number): number[] {
@@ -43,20 +39,6 @@ const FAMILY = {
   graphRunTime: ":tensorflow:core:graph_run_time_usecs",
   graphRunTimeHistogram: ":tensorflow:core:graph_run_time_usecs_histogram",
 } as const;
-
-/** A double as absl::StrCat prints it, i.e. C's `%.6g`: 1274820 -> 1.27482e+06 (bucket bounds and `_sum`). */
-export function formatDouble(value: number): string {
-  if (!Number.isFinite(value)) return value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
-  if (value === 0) return "0";
-  const exponent = Math.floor(Math.log10(Math.abs(Number(value.toPrecision(6)))));
-  if (exponent < -4 || exponent >= 6) {
-    const [mantissa, power] = value.toExponential(5).split("e");
-    const trimmed = mantissa.replace(/\.?0+$/, "");
-    const sign = power.startsWith("-") ? "-" : "+";
-    return `${trimmed}e${sign}${power.replace(/^[-+]/, "").padStart(2, "0")}`;
-  }
-  return String(Number(value.toPrecision(6)));
-}
 
 /**
  * The bucket TensorFlow's histogram puts a value in: the first whose bound is GREATER than the value

@@ -24,8 +24,9 @@ import { RECORDED, RECORDED_INTERNALS, servingQueries } from "../../components/m
 import { REMOTE_WRITE_PATH } from "../../components/monitoring/receiverConfig";
 import { agentSpec } from "../../components/serving/buildContext";
 import { AlertName, RuleGroups, TARGET_DOWN_FOR, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { SLO_PANEL_TITLES } from "../../components/slo/dashboard";
 import { BOUNDS, LOAD_US, QUEUE_SHARE, RUNTIME_SHARE, WARMUP_US } from "../../scripts/simulator/exposition";
-import { DEFAULT_BASE, SPIKE_MULTIPLIER, presetScenario } from "../../scripts/simulator/scenario";
+import { DEFAULT_BASE, SPIKE_MULTIPLIER, Scenario, presetScenario } from "../../scripts/simulator/scenario";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { WebhookReceiver, startWebhookReceiver } from "../../scripts/live/webhookReceiver";
 import { tempDir, writeFile } from "../support/promtool";
@@ -63,6 +64,7 @@ function compressedRules(config: StackConfig): RuleGroups {
       ...groups.alerting,
       rules: groups.alerting.rules.map((rule) => ({ ...rule, expr: compress(rule.expr), ...(rule.for ? { for: shorten(rule.for) } : {}) })),
     },
+    slo: groups.slo.map((group) => ({ ...group, rules: group.rules.map((rule) => ({ ...rule, expr: compress(rule.expr) })) })),
   };
 }
 
@@ -85,14 +87,22 @@ interface StackOptions {
   modelVersion?: string;
   /** A redeploy: Prometheus starts again on this port and TSDB, scraping this (already restarted) simulator. */
   redeploy?: { prometheusPort: number; simulator: Simulator };
+  /** What the simulator does from its first request; `steady` unless set. */
+  scenario?: Scenario;
+}
+
+interface SimulatorOptions {
+  tls?: { key: string; cert: string };
+  port?: number;
+  scenario?: Scenario;
 }
 
 /** The simulated TF Serving of a stack: it batches exactly when the stack turns batching on; the model ships warm-up requests. */
-function startStackSimulator(config: StackConfig, modelVersion: string, options: { tls?: { key: string; cert: string }; port?: number } = {}): Promise<Simulator> {
+function startStackSimulator(config: StackConfig, modelVersion: string, { scenario, ...options }: SimulatorOptions = {}): Promise<Simulator> {
   return startSimulator({
     modelName: config.modelName,
     metricsPath: config.metricsPath,
-    scenario: presetScenario("steady"),
+    scenario: scenario ?? presetScenario("steady"),
     batching: config.batching !== undefined,
     warmup: true,
     version: modelVersion,
@@ -100,8 +110,8 @@ function startStackSimulator(config: StackConfig, modelVersion: string, options:
   });
 }
 
-async function startStack(config: StackConfig, { tls, dir = tempDir("tfserving-e2e"), alertmanagerTargets, modelVersion = "1", redeploy }: StackOptions = {}): Promise<Stack> {
-  const simulator = redeploy?.simulator ?? (await startStackSimulator(config, modelVersion, tls ? { tls: { key: tls.key, cert: tls.cert } } : {}));
+async function startStack(config: StackConfig, { tls, dir = tempDir("tfserving-e2e"), alertmanagerTargets, modelVersion = "1", redeploy, scenario }: StackOptions = {}): Promise<Stack> {
+  const simulator = redeploy?.simulator ?? (await startStackSimulator(config, modelVersion, { scenario, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) }));
   try {
     const port = redeploy?.prometheusPort ?? (await freePort());
     const rulesFile = writeFile(dir, "tfserving.rules.yml", renderRules(compressedRules(config)));
@@ -190,10 +200,17 @@ describe("Prometheus scrapes an https target with a private CA (prod-style stack
   }, 60_000);
 });
 
+/**
+ * Objectives the scenarios of the threshold-alert block stay within (2% errors is 0.2x a 10% budget; the
+ * slow scenario's 600-1000 ms is under 1274.82 ms), so that block sees only the threshold alerts; the
+ * budget-burn alerts get a block of their own below.
+ */
+const LAX_SLOS = { sloAvailabilityObjective: "0.9", sloLatencyThresholdMs: "1274.82" };
+
 describe("dashboard queries and alerts against a simulated TF Serving (dev stack, http)", () => {
   let stack: Stack | undefined;
   // Batching on, so the batching panel is on the dashboard and its queries are checked too.
-  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", enableBatching: "true", ...FAST } });
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", enableBatching: "true", ...FAST, ...LAX_SLOS } });
   const rate = DEFAULT_BASE.ratePerSecond;
   // The simulated model ships warm-up requests, so the dashboard shows their time.
   const queries = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE, { warmup: true }))).panels.flatMap(
@@ -328,6 +345,7 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
       // This stack scrapes the simulator without a front door: no edge series. The real caddy's answers by
       // code in this same query are proven in tests/frontDoor/frontDoor.e2e.test.ts.
       [`${T.edgeResponses} A`]: async () => expect(await at(`${T.edgeResponses} A`)).toEqual([]),
+      ...sloChecks(at, { config, errorRatio }),
     };
     // Every query of the built dashboard is checked, and nothing else: a new panel needs an expectation here.
     expect(queries.map((query) => query.key).sort()).toEqual(Object.keys(checks).sort());
@@ -382,12 +400,78 @@ describe("dashboard queries and alerts against a simulated TF Serving (dev stack
   }, 60_000);
 });
 
+/**
+ * The SLO row's queries in the steady scenario: the availability SLO at `objective` burns errorRatio /
+ * (1 - objective); every latency (20-60 ms) is under the threshold, so the latency SLO burns nothing.
+ */
+function sloChecks(at: (key: string) => Promise<Sample[]>, { config, errorRatio }: { config: StackConfig; errorRatio: number }) {
+  const S = SLO_PANEL_TITLES;
+  const value = async (key: string) => one(await at(key), key);
+  const burn = errorRatio / (1 - config.sloAvailabilityObjective);
+  const checks: Record<string, () => Promise<void>> = {};
+  for (const slo of ["availability", "latency"] as const) {
+    const [sli, sliTolerance, burnRate] = slo === "availability" ? [1 - errorRatio, 0.01, burn] : [1, 0, 0];
+    const objective = slo === "availability" ? config.sloAvailabilityObjective : config.sloLatencyObjective;
+    checks[`${S.objective(slo)} A`] = async () => expect(await value(`${S.objective(slo)} A`)).toBe(objective);
+    checks[`${S.sli(slo)} A`] = async () => expectNear(`${slo} SLI over the period`, await value(`${S.sli(slo)} A`), sli, sliTolerance);
+    // The simulator spreads failures evenly, so a 20s window is off by one failure at most: burn rates ±25%.
+    checks[`${S.budget(slo)} A`] = async () => expectNear(`${slo} budget left`, await value(`${S.budget(slo)} A`), 1 - burnRate, burnRate * 0.25);
+    for (const ref of ["A", "B", "C"]) {
+      checks[`${S.burnRate(slo)} ${ref}`] = async () => expectNear(`${slo} burn rate ${ref}`, await value(`${S.burnRate(slo)} ${ref}`), burnRate, burnRate * 0.25);
+    }
+  }
+  return checks;
+}
+
+describe("budget-burn page: 20% of requests failing (dev stack, http, default objectives)", () => {
+  let stack: Stack | undefined;
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  const clean: Scenario = { ...presetScenario("steady"), name: "clean", errorRatio: 0 };
+
+  beforeAll(async () => {
+    stack = await startStack(config, { scenario: clean });
+  }, 60_000);
+  afterAll(() => stopStack(stack));
+
+  it("answers the SLO row's queries, then pages TFServingAvailabilityBudgetBurn (critical) and nothing about latency", async () => {
+    await expectTargetUp(stack!, "http");
+    const rows = JSON.parse(dashboardJson(dashboardInput(config, PROMETHEUS_DATA_SOURCE))).panels.flatMap(
+      (panel: { title: string; targets?: { refId: string; expr: string }[] }) =>
+        (panel.targets ?? []).map((target) => ({ key: `${panel.title} ${target.refId}`, expr: compress(target.expr) })),
+    ) as { key: string; expr: string }[];
+    const at = (key: string) => stack!.prometheus.query(rows.find((row) => row.key === key)!.expr);
+    // The compressed 5m window (20s) full of clean traffic: every SLO query answers, every burn rate is 0.
+    await waitFor("the SLO series of 20s of clean traffic", 60_000, async () => {
+      const samples = await at(`${SLO_PANEL_TITLES.burnRate("availability")} A`);
+      return samples.length === 1 ? true : undefined;
+    });
+    await sleep(20_000);
+    const checks = sloChecks(at, { config, errorRatio: 0 });
+    expect(Object.keys(checks).sort()).toEqual(rows.map((row) => row.key).filter((key) => key.startsWith("Availability") || key.startsWith("Latency")).sort());
+    for (const check of Object.values(checks)) await check();
+
+    stack!.simulator.setScenario({ ...clean, name: "fail 20%", errorRatio: 0.2, errorStatuses: ["UNAVAILABLE"] });
+    // promtool proves the production windows page within 5 minutes (tests/slo/rules.test.ts); here the real
+    // Prometheus, scraping the simulator, has to get there with the same rules.
+    const page = await waitFor("the availability page", 90_000, async () => {
+      const alerts = await stack!.prometheus.alerts();
+      const found = alerts.find((alert) => alert.name === "TFServingAvailabilityBudgetBurn" && alert.labels.severity === "critical" && alert.state === "firing");
+      if (!found) throw new Error(`active: ${alerts.map((alert) => `${alert.name}/${alert.labels.severity}:${alert.state}`).join(", ") || "none"}`);
+      return { alerts, found };
+    });
+    expect(page.found.labels).toMatchObject({ sloth_severity: "page", sloth_service: config.modelName, sloth_slo: "availability", job: config.scrapeJobName });
+    expect(page.alerts.filter((alert) => alert.name === "TFServingLatencyBudgetBurn")).toEqual([]);
+    const burnNow = one(await at(`${SLO_PANEL_TITLES.burnRate("availability")} A`), "burn rate now");
+    expect(burnNow).toBeGreaterThan(14.4);
+  }, 240_000);
+});
+
 describe("Alertmanager: a target that goes down pages once (dev stack, http)", () => {
   let stack: Stack | undefined;
   let alertmanager: AlertmanagerServer | undefined;
   let receiver: WebhookReceiver | undefined;
   const dir = tempDir("tfserving-e2e-alertmanager");
-  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST } });
+  const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model", ...FAST, ...LAX_SLOS } });
   /** Alert names at the webhook, firing ones only, each once. */
   const deliveredFiring = () => [...new Set(receiver!.received().filter((alert) => alert.status === "firing").map((alert) => alert.alertname))].sort();
 

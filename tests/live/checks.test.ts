@@ -151,10 +151,12 @@ describe("monitoring checks against a real Prometheus and Alertmanager scraping 
   }, 30_000);
 
   it("checkDashboardQueries gets data for every query of the built dashboard, and names a query without data", async () => {
-    await expect(checks.checkDashboardQueries(prometheus!.url, queries, 20_000)).resolves.toBe(`${queries.length} queries return data`);
+    // The SLO row reads request rates, which need counters that move after their series exist (the first requests only create them).
+    await checks.sendTraffic(simulator!.url, model, rows, { valid: 2, malformed: 0 });
+    await expect(checks.checkDashboardQueries(prometheus!.url, queries, 50_000)).resolves.toBe(`${queries.length} queries return data`);
     const broken = [...queries, { key: "Made-up panel A", expr: 'sum(:tensorflow:serving:request_count{model_name="nobody"})' }];
     await expect(checks.checkDashboardQueries(prometheus!.url, broken, 1500)).rejects.toThrow(/1 of \d+ queries return no data: Made-up panel A/);
-  }, 30_000);
+  }, 60_000);
 
   it("checkAlertReceived sees Watchdog arrive through Alertmanager at the webhook (after its 30s group_wait)", async () => {
     await expect(checks.checkAlertReceived(receiver!.received, "Watchdog", 75_000)).resolves.toBe("Watchdog (firing) delivered to the webhook");

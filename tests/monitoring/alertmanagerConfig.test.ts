@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { alertmanagerConfig, renderAlertmanagerConfig } from "../../components/monitoring/alertmanagerConfig";
-import { TRAFFIC_ALERTS, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { AlertingRule, TRAFFIC_ALERTS, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { amtool, tempDir, writeFile } from "../support/promtool";
 
 const WEBHOOK = "https://hooks.example.invalid/alerts/secret-token";
@@ -31,14 +31,18 @@ describe("alertmanager.yml renderer", () => {
     expect(doc.inhibit_rules).toEqual([
       {
         source_matchers: ['alertname="TFServingTargetDown"'],
-        target_matchers: ['alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95|TFServingCounterResets|TFServingModelLoadFailed|TFServingEdgeServerErrors"'],
+        target_matchers: [
+          'alertname=~"TFServingLowTraffic|TFServingTrafficSpike|TFServingHighErrorRate|TFServingHighLatencyP95|TFServingCounterResets|TFServingModelLoadFailed|TFServingEdgeServerErrors|TFServingAvailabilityBudgetBurn|TFServingLatencyBudgetBurn"',
+        ],
         equal: ["job", "replica"],
       },
     ]);
     // Every alert but the heartbeat and the inhibitor itself is a traffic alert, and each carries the `job` the rule compares.
-    const rules = ruleGroups(rulesInput(parseStackConfig({ stack: "dev", projectDir: "/p", values: { modelDir: "m" } }))).alerting.rules;
+    const groups = ruleGroups(rulesInput(parseStackConfig({ stack: "dev", projectDir: "/p", values: { modelDir: "m" } })));
+    const rules = [groups.alerting, ...groups.slo].flatMap((group) => group.rules.filter((rule): rule is AlertingRule => "alert" in rule));
     const traffic = rules.filter((rule) => rule.alert !== "Watchdog" && rule.alert !== "TFServingTargetDown");
-    expect(traffic.map((rule) => rule.alert).sort()).toEqual([...TRAFFIC_ALERTS].sort());
+    // The budget-burn alerts are two rules each (page and ticket).
+    expect([...new Set(traffic.map((rule) => rule.alert))].sort()).toEqual([...TRAFFIC_ALERTS].sort());
     for (const rule of traffic) expect(rule.labels.job).toBe("tf-serving-local");
   });
 

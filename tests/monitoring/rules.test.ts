@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../components/config/stackConfig";
 import { RECORDED } from "../../components/monitoring/promql";
-import { ALERT_NAMES, AlertName, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
+import { SLO_ALERTS } from "../../components/slo/rules";
+import { ALERT_NAMES, AlertName, AlertingRule, renderRules, ruleGroups, rulesInput } from "../../components/monitoring/rules";
 import { promtool, tempDir, writeFile } from "../support/promtool";
 import { AlertCase, alertTest, counter, runPromtoolTests } from "../support/ruleTests";
 import { requireTool } from "../support/tools";
@@ -11,6 +12,7 @@ import { requireTool } from "../support/tools";
 // The defaults from the stack config schema: the thresholds a fresh stack runs with.
 const config = parseStackConfig({ stack: "dev", projectDir: "/project", values: { modelDir: "model" } });
 const groups = ruleGroups(rulesInput(config));
+const allAlertingRules = [groups.alerting, ...groups.slo].flatMap((group) => group.rules.filter((rule): rule is AlertingRule => "alert" in rule));
 const MODEL = `model_name="${config.modelName}"`;
 const JOB = config.scrapeJobName;
 const requests = (status: string) => `:tensorflow:serving:request_count{${MODEL},status="${status}"}`;
@@ -208,8 +210,9 @@ describe("rules renderer", () => {
   it("renders exactly the contracted alerts, each with severity, summary, description and a README runbook anchor", () => {
     const rendered = parse(renderRules(groups));
     const alerts = rendered.groups.flatMap((group: { rules: { alert?: string }[] }) => group.rules.filter((rule) => rule.alert));
-    expect(alerts.map((rule: { alert: string }) => rule.alert)).toEqual([...ALERT_NAMES]);
-    for (const rule of groups.alerting.rules) {
+    // Each SLO's budget-burn alert is two rules, a page and a ticket.
+    expect([...new Set(alerts.map((rule: { alert: string }) => rule.alert))]).toEqual([...ALERT_NAMES]);
+    for (const rule of allAlertingRules) {
       expect(rule.labels.severity).toMatch(/^(critical|warning|none)$/);
       expect(rule.annotations.summary).not.toBe("");
       expect(rule.annotations.description).not.toBe("");
@@ -221,7 +224,7 @@ describe("rules renderer", () => {
     const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
     // GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as dashes.
     const anchors = [...readme.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-"));
-    for (const rule of groups.alerting.rules) expect(anchors).toContain(rule.annotations.runbook_url.split("#")[1]);
+    for (const rule of allAlertingRules) expect(anchors).toContain(rule.annotations.runbook_url.split("#")[1]);
   });
 
   it("takes thresholds and for durations from the stack config", () => {
@@ -247,12 +250,15 @@ describe("rules renderer", () => {
 
   it("passes promtool check rules", () => {
     const result = promtool("check", "rules", writeFile(dir, "tfserving.rules.yml", renderRules(groups)));
-    expect(result.output).toContain(`SUCCESS: ${groups.recording.rules.length + groups.alerting.rules.length} rules found`);
+    const sloRules = groups.slo.reduce((sum, group) => sum + group.rules.length, 0);
+    expect(sloRules).toBeGreaterThan(0);
+    expect(result.output).toContain(`SUCCESS: ${groups.recording.rules.length + groups.alerting.rules.length + sloRules} rules found`);
     expect(result.status).toBe(0);
   });
 
   it("every alert has a case where it fires and one where it stays silent", () => {
-    for (const name of ALERT_NAMES) {
+    // The SLO alerts' cases are in tests/slo/rules.test.ts.
+    for (const name of ALERT_NAMES.filter((alert) => !(Object.values(SLO_ALERTS) as string[]).includes(alert))) {
       expect(alertCases.some((c) => c.alert === name && c.expect.some(([, fires]) => fires))).toBe(true);
       if (name !== "Watchdog") expect(alertCases.some((c) => c.alert === name && c.expect.some(([, fires]) => !fires))).toBe(true);
     }
