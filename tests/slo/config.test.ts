@@ -3,7 +3,7 @@ import { parse, problemsOf } from "../support/configParse";
 describe("SLO config keys", () => {
   it("defaults: 99.9% available, 99% of REST predict calls under 393.464 ms, over 30d, with 30d of retention", () => {
     for (const stack of ["dev", "prod"]) {
-      const values = stack === "prod" ? { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "t" } : {};
+      const values = stack === "prod" ? { modelDir: "model", deployTarget: "railway", railwayService: "tfserving", railwayToken: "t", publicEndpoint: "true" } : {};
       const config = parse(values, stack);
       expect(config).toMatchObject({
         sloAvailabilityObjective: 0.999,
