@@ -67,6 +67,11 @@ describe(".ci/run, the entry point both workflows' test jobs call", () => {
     expect(commands.findIndex((line) => /^npm ci\b/.test(line))).toBeGreaterThan(onPath);
     expect(fs.readFileSync(path.join(__dirname, "..", ".gitignore"), "utf8").split("\n")).toContain(".ci-node/");
   });
+
+  test("ignores the installed folders also as symlinks (a pattern ending in / matches only a real folder)", () => {
+    const ignored = fs.readFileSync(path.join(__dirname, "..", ".gitignore"), "utf8").split("\n");
+    expect(ignored).toEqual(expect.arrayContaining(["node_modules", ".venv", ".tools"]));
+  });
 });
 
 describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GRAFANA_IMAGE_ENTRYPOINT, adminResetEntrypoint } from "../../components/grafana/adminReset";
-import { containerLogs, docker, requireDocker, uniqueSuffix } from "../support/docker";
+import { buildBusyboxImage, containerLogs, docker, requireDocker, uniqueSuffix } from "../support/docker";
 import { removeDir } from "../support/modelFixture";
 
 /**
@@ -34,25 +34,17 @@ describe("Grafana's admin-password reset at container start", () => {
   beforeAll(() => {
     requireDocker();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfserving-grafana-reset-"));
-    fs.copyFileSync("/bin/busybox", path.join(workDir, "busybox"));
-    fs.writeFileSync(path.join(workDir, "grafana"), FAKE_GRAFANA);
-    fs.writeFileSync(path.join(workDir, "run.sh"), FAKE_RUN_SH);
-    fs.writeFileSync(
-      path.join(workDir, "Dockerfile"),
-      [
-        "FROM scratch",
-        "COPY busybox /bin/busybox",
-        'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+    buildBusyboxImage(workDir, IMAGE, {
+      files: { grafana: { text: FAKE_GRAFANA }, "run.sh": { text: FAKE_RUN_SH } },
+      lines: [
         "COPY grafana /usr/share/grafana/bin/grafana",
         `COPY run.sh ${GRAFANA_IMAGE_ENTRYPOINT}`,
         `RUN chmod 0755 /usr/share/grafana/bin/grafana ${GRAFANA_IMAGE_ENTRYPOINT} && mkdir -p /tmp /var/lib/grafana /etc/grafana /old-stack-volume && touch /old-stack-volume/grafana.db`,
         // The official image's environment.
         "ENV PATH=/usr/share/grafana/bin:/bin GF_PATHS_HOME=/usr/share/grafana GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana",
         `ENTRYPOINT ["${GRAFANA_IMAGE_ENTRYPOINT}"]`,
-        "",
-      ].join("\n"),
-    );
-    docker(["build", "-q", "-t", IMAGE, workDir]);
+      ],
+    });
   }, 120_000);
 
   afterAll(() => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../scripts/freePort";
-import { docker, requireDocker, uniqueSuffix } from "../support/docker";
+import { buildBusyboxImage, docker, requireDocker, uniqueSuffix } from "../support/docker";
 import { removeDir } from "../support/modelFixture";
 import { PROJECT_DIR } from "../support/program";
 
@@ -33,18 +33,9 @@ describe("readiness gate on a real Docker engine", () => {
   beforeAll(() => {
     requireDocker();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfserving-gate-"));
-    fs.copyFileSync("/bin/busybox", path.join(workDir, "busybox"));
-    fs.writeFileSync(
-      path.join(workDir, "Dockerfile"),
-      [
-        "FROM scratch",
-        "COPY busybox /bin/busybox",
-        'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-        `ENTRYPOINT ["/bin/sh", "-c", "echo 'starting tensorflow_model_server'; echo \\"${AVX_LINE}\\" >&2; exit 134"]`,
-        "",
-      ].join("\n"),
-    );
-    docker(["build", "-q", "-t", IMAGE, workDir]);
+    buildBusyboxImage(workDir, IMAGE, {
+      lines: [`ENTRYPOINT ["/bin/sh", "-c", "echo 'starting tensorflow_model_server'; echo \\"${AVX_LINE}\\" >&2; exit 134"]`],
+    });
   }, 120_000);
 
   afterAll(() => {

@@ -41,24 +41,10 @@ export function buildStandinServingBase(workDir: string, tag: string): void {
  * build at the default image's release, at the paths the official image uses.
  */
 export function buildStandinPrometheus(workDir: string, tag: string): void {
-  const context = path.join(workDir, "standin-prometheus");
-  fs.mkdirSync(context, { recursive: true });
-  fs.copyFileSync("/bin/busybox", path.join(context, "busybox"));
-  fs.copyFileSync(monitoringTool("prometheus"), path.join(context, "prometheus"));
-  fs.copyFileSync(monitoringTool("promtool"), path.join(context, "promtool"));
-  fs.writeFileSync(
-    path.join(context, "Dockerfile"),
-    [
-      "FROM scratch",
-      "COPY busybox /bin/busybox",
-      'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
-      "COPY prometheus promtool /bin/",
-      "RUN mkdir -p /etc/prometheus /prometheus",
-      'ENTRYPOINT ["/bin/prometheus"]',
-      "",
-    ].join("\n"),
-  );
-  docker(["build", "-q", "-t", tag, context]);
+  buildBusyboxImage(path.join(workDir, "standin-prometheus"), tag, {
+    files: { prometheus: monitoringTool("prometheus"), promtool: monitoringTool("promtool") },
+    lines: ["COPY prometheus promtool /bin/", "RUN mkdir -p /etc/prometheus /prometheus", 'ENTRYPOINT ["/bin/prometheus"]'],
+  });
 }
 
 /**
@@ -66,14 +52,25 @@ export function buildStandinPrometheus(workDir: string, tag: string): void {
  * linked caddy the tests build, where that image keeps it.
  */
 export function buildStandinCaddy(workDir: string, tag: string): void {
-  const context = path.join(workDir, "standin-caddy");
+  buildBusyboxImage(path.join(workDir, "standin-caddy"), tag, {
+    files: { caddy: monitoringTool("caddy") },
+    lines: ["RUN mkdir -m 1777 /tmp", `COPY caddy ${FRONT_DOOR_PATHS.caddyInImage}`],
+  });
+}
+
+/**
+ * Builds `tag` in `context` FROM scratch with busybox's applets in /bin, then `lines` (Dockerfile
+ * instructions); `files` are copied into the context first, by name: a path to copy, or the text to write.
+ */
+export function buildBusyboxImage(context: string, tag: string, { files = {}, lines }: { files?: Record<string, string | { text: string }>; lines: string[] }): void {
   fs.mkdirSync(context, { recursive: true });
   fs.copyFileSync("/bin/busybox", path.join(context, "busybox"));
-  fs.copyFileSync(monitoringTool("caddy"), path.join(context, "caddy"));
-  fs.writeFileSync(
-    path.join(context, "Dockerfile"),
-    ["FROM scratch", "COPY busybox /bin/busybox", 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', "RUN mkdir -m 1777 /tmp", `COPY caddy ${FRONT_DOOR_PATHS.caddyInImage}`, ""].join("\n"),
-  );
+  for (const [name, source] of Object.entries(files)) {
+    if (typeof source === "string") fs.copyFileSync(source, path.join(context, name));
+    else fs.writeFileSync(path.join(context, name), source.text);
+  }
+  const dockerfile = ["FROM scratch", "COPY busybox /bin/busybox", 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', ...lines, ""];
+  fs.writeFileSync(path.join(context, "Dockerfile"), dockerfile.join("\n"));
   docker(["build", "-q", "-t", tag, context]);
 }
 
