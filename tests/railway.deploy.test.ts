@@ -216,7 +216,7 @@ describe("deploy-railway against a fake railway CLI", () => {
       const run = await deploy("success", { DEPLOY_VERIFY_URL: broken.url });
       expect(run.code).not.toBe(0);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/Deployment dep-new is SUCCESS, but .*AVAILABLE, but the test prediction .* TF Serving says: "Could not parse example input"/);
+      expect(run.stderr).toMatch(/Deployment dep-new is SUCCESS, but .*AVAILABLE, but the test prediction .*: "Could not parse example input"/);
     } finally {
       await broken.close();
     }

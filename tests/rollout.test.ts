@@ -69,7 +69,7 @@ describe("rollout verification against a fake TF Serving on 127.0.0.1", () => {
     server = await startFakeTfServing({ states: ["AVAILABLE"], predict: { status: 400, body: { error: message } } });
     await expect(verifyRollout({ ...fast, servingUrl: server.url, timeoutMs: 5000 })).rejects.toThrow(
       `version 1763528202 is AVAILABLE, but the test prediction at ${server.url}/v1/models/diabetes-prediction:predict failed: ` +
-        `predict answered HTTP 400; TF Serving says: ${JSON.stringify(message)}`,
+        `predict answered HTTP 400: ${JSON.stringify(message)}`,
     );
   });
 
@@ -124,7 +124,7 @@ describe("predict client", () => {
     try {
       const error = await predict(server.url, "diabetes-prediction", sampleRow).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(PredictionError);
-      expect(error).toMatchObject({ httpStatus: 503, message: expect.stringContaining('TF Serving says: "Servable not available"') });
+      expect(error).toMatchObject({ httpStatus: 503, message: expect.stringContaining('HTTP 503: "Servable not available"') });
     } finally {
       await server.close();
     }
@@ -165,7 +165,7 @@ describe("readPrediction", () => {
   });
 
   it.each([
-    [500, '{"error": "Tensor name: dense not found"}', /HTTP 500; TF Serving says: "Tensor name: dense not found"/],
+    [500, '{"error": "Tensor name: dense not found"}', /HTTP 500: "Tensor name: dense not found"/],
     [502, "<html>Bad Gateway</html>", /HTTP 502 with a body that is not JSON: <html>Bad Gateway/],
     [200, '{"outputs": [[0.5]]}', /expected \{"predictions": \[\[<probability>\]\]\}/],
     [200, '{"predictions": [[-0.1]]}', /outside \[0, 1\]/],

@@ -44,7 +44,7 @@ export function readPrediction(httpStatus: number, body: string): number {
   const record = (typeof parsed === "object" && parsed !== null ? parsed : {}) as { error?: unknown; predictions?: unknown };
   if (httpStatus >= 400 || record.error !== undefined) {
     const message = record.error !== undefined ? JSON.stringify(record.error) : body.slice(0, 200);
-    throw new PredictionError(`predict answered HTTP ${httpStatus}; TF Serving says: ${message}`, httpStatus);
+    throw new PredictionError(`predict answered HTTP ${httpStatus}: ${message}`, httpStatus);
   }
   const predictions = record.predictions;
   const probability = Array.isArray(predictions) && Array.isArray(predictions[0]) ? predictions[0][0] : undefined;

@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { FrontDoorSpec, SCRAPE_KEY_ENV, apiKeyEnv } from "../../components/frontDoor/caddyConfig";
 import { API_KEY_ENV, PredictionError, predict } from "../../components/serving/predict";
 import { RolloutError, verifyRollout } from "../../components/serving/rollout";
 import { loadSamplePredictions } from "../../components/serving/samplePredictions";
 import { loadSampleRows } from "../../components/serving/tfExample";
-import { keyFromApiKeysOutput } from "../../scripts/apiKey";
+import { keyFromApiKeysOutput, outputReaderEnv } from "../../scripts/apiKey";
+import { fileBackendUrl } from "../../scripts/automation/stackHandling";
 import * as checks from "../../scripts/live/checks";
 import { Simulator, startSimulator } from "../../scripts/simulator/server";
 import { runTraffic } from "../../scripts/traffic/generator";
@@ -114,5 +116,19 @@ describe("every client sends the key through the front door", () => {
     expect(keyFromApiKeysOutput(output, "team-b")).toBe("key-b");
     expect(() => keyFromApiKeysOutput(output, "team-c")).toThrow(/no key for consumer "team-c" \(consumers: team-a, team-b\)/);
     expect(keyFromApiKeysOutput("{}")).toBeUndefined();
+  });
+
+  it("reads the output on npm start's backend: the project-local fallback when npm start made it, the user's own otherwise", () => {
+    const projectDir = "/project";
+    const passphraseFile = path.join(projectDir, ".pulumi-local", "passphrase.txt");
+    const probe = (env: NodeJS.ProcessEnv, files: Record<string, string>) => ({ env, projectDir, homeDir: "/home/u", readText: (file: string) => files[file] });
+    expect(outputReaderEnv(probe({}, { [passphraseFile]: "pass-123\n" }))).toEqual({
+      PULUMI_BACKEND_URL: fileBackendUrl(path.join(projectDir, ".pulumi-local")),
+      PULUMI_CONFIG_PASSPHRASE: "pass-123",
+    });
+    // No fallback made yet: plain CLI, and no passphrase created by a read.
+    expect(outputReaderEnv(probe({}, {}))).toEqual({});
+    // A backend the user chose is used as it is.
+    expect(outputReaderEnv(probe({ PULUMI_BACKEND_URL: "s3://bucket" }, { [passphraseFile]: "pass-123" }))).toEqual({});
   });
 });
