@@ -3,11 +3,9 @@ import { DEFAULT_IMAGES } from "../components/config/versions";
 import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
 import { makeModelDir, removeDir } from "./support/modelFixture";
 import { MOCK_DEPLOYED, RegisteredResource, runProgram, stackRunOptions } from "./support/program";
+import { SECRET_SIG, SECRET_VALUE } from "./support/secrets";
 
 const CONTAINER = "docker:index/container:Container";
-// Pulumi's wire form of a secret: { [SECRET_SIG]: SECRET_VALUE, value }.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const WEBHOOK = "https://hooks.example.invalid/alerts/secret-token";
 
 type Upload = { file: string; content: unknown };

@@ -8,11 +8,9 @@ import { PROMETHEUS_PATHS } from "../components/monitoring/prometheusConfig";
 import { RECEIVER_PATHS } from "../components/monitoring/receiverConfig";
 import { makeModelDir, removeDir } from "./support/modelFixture";
 import { PROJECT_DIR, RegisteredResource, runProgram, stackRunOptions } from "./support/program";
+import { SECRET_SIG, SECRET_VALUE } from "./support/secrets";
 
 const CONTAINER = "docker:index/container:Container";
-// Pulumi's wire form of a secret: { [SECRET_SIG]: SECRET_VALUE, value }.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const isSecret = (value: unknown) => typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 const unwrap = <T>(value: unknown): T => (isSecret(value) ? (value as { value: T }).value : (value as T));
 // What the mocked random.RandomPassword returns (tests/support/mockProgram.ts).

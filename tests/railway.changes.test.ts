@@ -1,5 +1,6 @@
 import { makeModelDir, removeDir } from "./support/modelFixture";
 import { RegisteredResource, runProgram, stackRunOptions } from "./support/program";
+import { revealed } from "./support/secrets";
 
 /**
  * What a config change does to the Railway deploy command on the next `pulumi up`. The engine replaces a
@@ -7,9 +8,6 @@ import { RegisteredResource, runProgram, stackRunOptions } from "./support/progr
  * a change of any other input is an update, which runs the command's `update` (or `create` without one).
  */
 const COMMAND = "command:local:Command";
-const SECRET_KEY = "4dabf18193072939515e22adb298388d";
-const plain = (value: unknown): unknown =>
-  typeof value === "object" && value !== null && SECRET_KEY in value ? (value as unknown as { value: unknown }).value : value;
 
 type Outcome = "nothing" | "update: keep-deployment" | "replace: deploy";
 
@@ -17,7 +15,7 @@ function outcome(before: RegisteredResource, after: RegisteredResource): Outcome
   expect(after.options.replaceOnChanges).toEqual(["triggers[*]"]);
   if (JSON.stringify(after.inputs.triggers) !== JSON.stringify(before.inputs.triggers)) return "replace: deploy";
   const otherInputs = (resource: RegisteredResource) =>
-    JSON.stringify(Object.entries(resource.inputs).flatMap(([key, value]) => (key === "triggers" ? [] : [[key, plain(value)]])));
+    JSON.stringify(Object.entries(resource.inputs).flatMap(([key, value]) => (key === "triggers" ? [] : [[key, revealed(value)]])));
   if (otherInputs(before) === otherInputs(after)) return "nothing";
   return after.inputs.update === undefined ? "replace: deploy" : `update: ${after.inputs.update}` as Outcome;
 }

@@ -3,12 +3,10 @@ import { DEFAULT_IMAGES } from "../../components/config/versions";
 import { PANEL_TITLES } from "../../components/grafana/dashboard";
 import { makeModelDir, removeDir } from "../support/modelFixture";
 import { ProgramRun, RegisteredResource, runProgram } from "../support/program";
+import { SECRET_SIG, SECRET_VALUE } from "../support/secrets";
 
 const CONTAINER = "docker:index/container:Container";
 const PROVIDER = "pulumi:providers:grafana";
-// Pulumi's wire form of a secret: { [SECRET_SIG]: SECRET_VALUE, value }.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 const PASSWORD = "pw-from-the-mocked-random-provider";
 
 const isSecret = (value: unknown): value is { value: unknown } =>
