@@ -38,7 +38,7 @@ export async function startScratchDockerd(timeoutMs = 30_000): Promise<ScratchDo
   ip(["link", "delete", bridge]);
   for (const args of [["link", "add", bridge, "type", "bridge"], ["addr", "add", `10.213.${process.pid % 250}.1/24`, "dev", bridge], ["link", "set", bridge, "up"]]) {
     const result = ip(args);
-    if (result.status !== 0) throw new Error(`ip ${args.join(" ")} failed: ${result.error?.message ?? result.stderr}`);
+    if (result.status !== 0) throw new Error(`ip ${args.join(" ")} failed: ${result.error?.message ?? result.stderr} (needs root and iproute2: apt-get install iproute2; .ci/run installs it)`);
   }
   const log = fs.openSync(path.join(dir, "dockerd.log"), "w");
   const daemon = spawn(
