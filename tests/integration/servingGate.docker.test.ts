@@ -33,8 +33,9 @@ describe("readiness gate on a real Docker engine", () => {
   beforeAll(() => {
     requireDocker();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfserving-gate-"));
+    // The pause orders the two lines: stdout and stderr are separate pipes, so lines written together may swap in docker logs.
     buildBusyboxImage(workDir, IMAGE, {
-      lines: [`ENTRYPOINT ["/bin/sh", "-c", "echo 'starting tensorflow_model_server'; echo \\"${AVX_LINE}\\" >&2; exit 134"]`],
+      lines: [`ENTRYPOINT ["/bin/sh", "-c", "echo 'starting tensorflow_model_server'; sleep 1; echo \\"${AVX_LINE}\\" >&2; exit 134"]`],
     });
   }, 120_000);
 
